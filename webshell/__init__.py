@@ -1,0 +1,115 @@
+"""kube-webshell: a web console for shells and files in Kubernetes containers."""
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+
+from flask import Flask, jsonify, redirect, request, url_for
+
+from .config import Config
+from .extensions import csrf, db, login_manager, socketio
+from .origins import origin_allowed
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: load config, bind extensions, register blueprints and the terminal namespace."""
+    cfg = config or Config()
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(cfg.INSTANCE_DIR))
+    app.config.update(cfg.as_dict())
+    cfg.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=cfg.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.config["SECRET_KEY"] = cfg.SECRET_KEY or _instance_secret(cfg.INSTANCE_DIR / "secret_key")
+    if not cfg.SQLALCHEMY_DATABASE_URI:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{cfg.INSTANCE_DIR / 'webshell.db'}"
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login_form"
+    allowed = cfg.ALLOWED_ORIGINS
+    socketio.init_app(app, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
+                      max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
+
+    from . import cli, errors, vendor
+    from .auth.throttle import LoginThrottle
+    from .auth.views import bp as auth_bp
+    from .files.views import bp as files_bp
+    from .kube.clusters import ClusterRegistry
+    from .pods.views import bp as pods_bp
+    from .terminal import namespace
+
+    app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
+    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT)
+    for bp in (auth_bp, pods_bp, files_bp, vendor.bp):
+        app.register_blueprint(bp)
+    namespace.init_app(app, clusters)
+    errors.register_handlers(app)
+    cli.init_app(app)
+    _security(app)
+
+    with app.app_context():
+        db.create_all()
+        _first_admin(cfg)
+    return app
+
+
+def _security(app: Flask) -> None:
+    from .models import User
+
+    @login_manager.user_loader
+    def _load(uid: str):
+        user = db.session.get(User, int(uid)) if uid.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "unauthorized", "message": "log in first"}), 401
+        return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def _check_origin():
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not origin_allowed(
+                request.headers.get("Origin"), request.environ, app.config["ALLOWED_ORIGINS"]):
+            return jsonify(error={"code": "forbidden", "message": "cross-origin request refused"}), 403
+        return None
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                "connect-src 'self'; frame-ancestors 'none'")
+        return resp
+
+
+def _instance_secret(path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _first_admin(cfg: Config) -> None:
+    """On first start, create the admin with KWS_ADMIN_PASSWORD or a generated password printed once."""
+    from .models import User
+    if db.session.execute(db.select(User.id).limit(1)).first() is not None:
+        return
+    password = cfg.ADMIN_PASSWORD or secrets.token_urlsafe(12)
+    user = User(username=cfg.ADMIN_USER, is_admin=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    if not cfg.ADMIN_PASSWORD:
+        print(f"\n  First start: created user '{cfg.ADMIN_USER}' with password: {password}\n"
+              "  (shown once; change it with `flask create-user` / set KWS_ADMIN_PASSWORD on a new database)\n",
+              file=sys.stderr, flush=True)

@@ -1,0 +1,72 @@
+"""Configuration read from KWS_* environment variables; tests subclass Config."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PREFIX = "KWS_"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [x.strip() for x in _env(name, default).split(",") if x.strip()]
+
+
+class Config:
+    """Every setting of the console. Each reads KWS_<NAME> from the environment (see README)."""
+
+    def __init__(self) -> None:
+        self.HOST = _env("HOST", "127.0.0.1")
+        self.PORT = _int("PORT", 8080)
+        self.INSTANCE_DIR = Path(_env("INSTANCE_DIR", str(Path.cwd() / "instance")))
+        self.SECRET_KEY = _env("SECRET_KEY", "")            # generated and kept in INSTANCE_DIR when empty
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", "")  # sqlite in INSTANCE_DIR when empty
+        self.ADMIN_USER = _env("ADMIN_USER", "admin")
+        self.ADMIN_PASSWORD = _env("ADMIN_PASSWORD", "")    # generated and printed once when empty
+        # Clusters: every context of these kubeconfig files (KUBECONFIG syntax), else in-cluster.
+        self.KUBECONFIG = _env("KUBECONFIG", os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config")))
+        self.ALLOWED_ORIGINS = _list("ALLOWED_ORIGINS", "")  # same origin only when empty
+        self.SESSION_COOKIE_SECURE = _env("COOKIE_SECURE", "0") == "1"
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        # Terminal
+        self.SHELLS = _list("SHELLS", "bash,sh")
+        self.ALLOWED_COMMANDS = [c.split() for c in _list("ALLOWED_COMMANDS", "")]
+        self.SESSION_GRACE = _float("SESSION_GRACE", 60.0)       # seconds a session outlives its socket
+        self.REPLAY_BYTES = _int("REPLAY_BYTES", 256 * 1024)      # output kept for attach
+        self.OUTPUT_WINDOW = _int("OUTPUT_WINDOW", 512 * 1024)   # unacknowledged output per session
+        self.OUTPUT_BATCH = _int("OUTPUT_BATCH", 64 * 1024)      # largest single output emit
+        self.MAX_SESSIONS = _int("MAX_SESSIONS", 1000)           # whole server
+        self.MAX_SESSIONS_PER_USER = _int("MAX_SESSIONS_PER_USER", 50)
+        self.MAX_INPUT_BYTES = _int("MAX_INPUT_BYTES", 64 * 1024)
+        self.MAX_TERMINAL_SIZE = _int("MAX_TERMINAL_SIZE", 1000)  # cols and rows
+        self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)
+        self.KUBE_TIMEOUT = _float("KUBE_TIMEOUT", 15.0)
+        # File transfer
+        self.TRANSFER_CHUNK = _int("TRANSFER_CHUNK", 128 * 1024)
+        self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)
+        self.MAX_TRANSFERS = _int("MAX_TRANSFERS", 16)
+        self.TRANSFER_RETRIES = _int("TRANSFER_RETRIES", 3)
+        self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_LOCK_SECONDS = _float("LOGIN_LOCK_SECONDS", 60.0)
+        # Flask
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.MAX_CONTENT_LENGTH = None   # uploads are streamed; MAX_UPLOAD_BYTES bounds them
+        self.TESTING = False
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,79 @@
+"""Domain errors, each with a protocol code and an HTTP status; JSON and Socket.IO renderings."""
+from __future__ import annotations
+
+
+class WebshellError(Exception):
+    """Base of every error a user may see; `message` is meant for humans."""
+
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+class BadRequest(WebshellError):
+    code, status = "bad_request", 400
+
+
+class Unauthorized(WebshellError):
+    code, status = "unauthorized", 401
+
+
+class Forbidden(WebshellError):
+    code, status = "forbidden", 403
+
+
+class NotFound(WebshellError):
+    code, status = "not_found", 404
+
+
+class NotRunning(WebshellError):
+    code, status = "not_running", 409
+
+
+class NoShell(WebshellError):
+    code, status = "no_shell", 422
+
+
+class MissingTool(WebshellError):
+    """The container lacks a program the operation needs (`tool` names it)."""
+
+    code, status = "missing_tool", 422
+
+    def __init__(self, message: str, tool: str = ""):
+        super().__init__(message)
+        self.tool = tool
+
+
+class StorageError(WebshellError):
+    """Read-only filesystem, disk full and the like inside the container."""
+
+    code, status = "storage", 507
+
+
+class LimitReached(WebshellError):
+    code, status = "limit", 429
+
+
+class ClusterUnavailable(WebshellError):
+    code, status = "cluster_unavailable", 502
+
+
+class TransferFailed(WebshellError):
+    code, status = "transfer_failed", 502
+
+
+def register_handlers(app) -> None:
+    """Answer WebshellError as JSON under /api/ and as a short page elsewhere."""
+    from flask import jsonify, render_template, request
+
+    @app.errorhandler(WebshellError)
+    def _handle(err: WebshellError):
+        if request.path.startswith("/api/"):
+            return jsonify(error=err.to_dict()), err.status
+        return render_template("error.html", error=err), err.status

@@ -1,0 +1,12 @@
+"""Extensions created unbound; create_app binds them."""
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+db = SQLAlchemy()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Origins: engineio checks them on connect (same origin unless KWS_ALLOWED_ORIGINS),
+# and the /terminal namespace refuses unauthenticated connections.
+socketio = SocketIO()

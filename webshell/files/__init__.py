@@ -1,0 +1,1 @@
+"""File transfer routes (upload, download, listing)."""

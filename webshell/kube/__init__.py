@@ -1,0 +1,1 @@
+"""The only package that imports `kubernetes`: clusters, listing, exec streams, transfers."""

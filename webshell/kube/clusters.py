@@ -1,0 +1,65 @@
+"""Cluster registry: every context of the kubeconfig files, or the in-cluster service account."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from ..errors import ClusterUnavailable, NotFound
+
+log = logging.getLogger(__name__)
+IN_CLUSTER = "in-cluster"
+
+
+class ClusterRegistry:
+    """Named clusters and one cached ApiClient each."""
+
+    def __init__(self, kubeconfig: str, timeout: float):
+        self.kubeconfig = kubeconfig
+        self.timeout = timeout
+        self._clients: dict[str, client.ApiClient] = {}
+        self._lock = threading.Lock()
+        self._names = self._discover()
+
+    def _discover(self) -> list[str]:
+        files = [p for p in self.kubeconfig.split(os.pathsep) if p and Path(p).expanduser().exists()]
+        if files:
+            try:
+                contexts, _ = config.list_kube_config_contexts(config_file=os.pathsep.join(files))
+                return [c["name"] for c in contexts]
+            except ConfigException as e:
+                log.warning("kubeconfig %s unusable: %s", self.kubeconfig, e)
+        if os.environ.get("KUBERNETES_SERVICE_HOST"):
+            return [IN_CLUSTER]
+        log.warning("no clusters: no kubeconfig at %s and not running in a pod", self.kubeconfig)
+        return []
+
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def api_client(self, name: str) -> client.ApiClient:
+        if name not in self._names:
+            raise NotFound(f"cluster '{name}' is not configured")
+        with self._lock:
+            api = self._clients.get(name)
+            if api is None:
+                api = self._clients[name] = self._make(name)
+            return api
+
+    def _make(self, name: str) -> client.ApiClient:
+        try:
+            if name == IN_CLUSTER:
+                cfg = client.Configuration()
+                config.load_incluster_config(client_configuration=cfg)
+                return client.ApiClient(cfg)
+            files = os.pathsep.join(p for p in self.kubeconfig.split(os.pathsep) if p and Path(p).exists())
+            return config.new_client_from_config(config_file=files, context=name)
+        except (ConfigException, OSError) as e:
+            raise ClusterUnavailable(f"cluster '{name}' cannot be reached: {e}") from e
+
+    def core(self, name: str) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api_client(name))

@@ -1,0 +1,155 @@
+"""One exec websocket to a container: open, read frames, write stdin, resize, close.
+
+Driven directly with websocket-client so that frames stay binary, the v5 protocol
+(which can close stdin) is preferred, and extra headers (impersonation) are sent.
+"""
+from __future__ import annotations
+
+import logging
+import select
+import ssl
+import threading
+from urllib.parse import urlencode, urlparse, urlunparse
+
+import certifi
+import websocket
+from kubernetes import client
+
+from ..errors import ClusterUnavailable
+from . import frames
+from .apierrors import from_status
+
+log = logging.getLogger(__name__)
+
+
+class ExecStream:
+    """A live exec; `read()` is for one reader, `write`/`resize`/`close` for anyone."""
+
+    def __init__(self, ws: websocket.WebSocket):
+        self._ws = ws
+        self.protocol = ws.getsubprotocol() or frames.V4
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str],
+             tty: bool, timeout: float, stdin: bool = True, stderr: bool = True,
+             headers: dict[str, str] | None = None) -> "ExecStream":
+        """Start `argv` in the container; raises webshell errors when the server refuses."""
+        cfg = api.configuration
+        query = [("command", a) for a in argv] + [
+            ("container", container), ("stdin", _b(stdin)), ("stdout", "true"),
+            ("stderr", _b(stderr and not tty)), ("tty", _b(tty))]
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"
+        url = _ws_url(cfg.host, path, query)
+        hdrs = [f"{k}: {v}" for k, v in _auth_headers(cfg).items()]
+        hdrs += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        ws = websocket.WebSocket(sslopt=_sslopt(cfg), skip_utf8_validation=True, enable_multithread=True)
+        try:
+            ws.connect(url, header=hdrs, subprotocols=[frames.V5, frames.V4], timeout=timeout)
+        except websocket.WebSocketBadStatusException as e:
+            raise from_status(e.status_code, e.resp_body, f"exec into pod '{pod}'",
+                              f"pod '{pod}' not found in namespace '{namespace}'") from None
+        except (OSError, websocket.WebSocketException) as e:
+            raise ClusterUnavailable(f"cannot reach the cluster to exec into pod '{pod}': {e}") from None
+        ws.settimeout(None)
+        return cls(ws)
+
+    def read(self) -> tuple[int, bytes] | None:
+        """The next (channel, payload); None once the stream is closed."""
+        while True:
+            try:
+                opcode, data = self._ws.recv_data()
+            except (OSError, websocket.WebSocketException, AttributeError):
+                return None
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return None
+            if opcode in (websocket.ABNF.OPCODE_BINARY, websocket.ABNF.OPCODE_TEXT):
+                channel, payload = frames.decode(data if isinstance(data, bytes) else data.encode())
+                if channel >= 0:
+                    return channel, payload
+
+    def readable_now(self) -> bool:
+        """True when another frame can be read without blocking (for batching)."""
+        sock = self._ws.sock
+        if sock is None:
+            return False
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+    def _send(self, message: bytes) -> bool:
+        if self._closed:
+            return False
+        try:
+            self._ws.send(message, opcode=websocket.ABNF.OPCODE_BINARY)
+            return True
+        except (OSError, websocket.WebSocketException, AttributeError):
+            return False
+
+    def write(self, data: bytes) -> bool:
+        return self._send(frames.encode(frames.STDIN, data))
+
+    def resize(self, cols: int, rows: int) -> bool:
+        return self._send(frames.resize(cols, rows))
+
+    def close_stdin(self) -> bool:
+        """Signal stdin EOF where the protocol can (v5); False where it cannot."""
+        return self.protocol == frames.V5 and self._send(frames.close(frames.STDIN))
+
+    def close(self) -> None:
+        """Close the websocket; idempotent. The server then ends the exec."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._ws.close(timeout=1)
+        except (OSError, websocket.WebSocketException, AttributeError):
+            pass
+        try:
+            self._ws.shutdown()
+        except (OSError, websocket.WebSocketException, AttributeError):
+            pass
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+def _b(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _ws_url(host: str, path: str, query: list[tuple[str, str]]) -> str:
+    parts = list(urlparse(host.rstrip("/") + path))
+    parts[0] = {"http": "ws", "https": "wss"}.get(parts[0], parts[0])
+    parts[4] = urlencode(query)
+    return urlunparse(parts)
+
+
+def _auth_headers(cfg: client.Configuration) -> dict[str, str]:
+    headers = {}
+    for setting in cfg.auth_settings().values():
+        if setting.get("in") == "header" and setting.get("value"):
+            headers[setting["key"]] = setting["value"]
+    return headers
+
+
+def _sslopt(cfg: client.Configuration) -> dict:
+    if cfg.verify_ssl:
+        opts = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": cfg.ssl_ca_cert or certifi.where()}
+        if cfg.assert_hostname is not None:
+            opts["check_hostname"] = cfg.assert_hostname
+    else:
+        opts = {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
+    if cfg.cert_file:
+        opts["certfile"] = cfg.cert_file
+    if cfg.key_file:
+        opts["keyfile"] = cfg.key_file
+    if getattr(cfg, "tls_server_name", None):
+        opts["server_hostname"] = cfg.tls_server_name
+    return opts

@@ -1,0 +1,98 @@
+"""Listing namespaces and pods, and resolving an exec target with human errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import BadRequest, NotFound, NotRunning
+from .apierrors import translate
+from .clusters import ClusterRegistry
+
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A container to exec into."""
+
+    cluster: str
+    namespace: str
+    pod: str
+    container: str
+
+    def __str__(self) -> str:
+        return f"{self.cluster}/{self.namespace}/{self.pod}/{self.container}"
+
+
+def list_namespaces(reg: ClusterRegistry, cluster: str) -> list[str]:
+    core = reg.core(cluster)
+    try:
+        items = core.list_namespace(_request_timeout=reg.timeout).items
+    except Exception as e:  # noqa: BLE001 - translated or re-raised
+        raise translate(e, f"list namespaces of cluster '{cluster}'") from None
+    return sorted(ns.metadata.name for ns in items)
+
+
+def _container_summaries(pod) -> list[dict]:
+    statuses = {s.name: s for s in (pod.status.container_statuses or [])}
+    out = []
+    for c in pod.spec.containers:
+        st = statuses.get(c.name)
+        state = "waiting"
+        if st and st.state:
+            state = "running" if st.state.running else "terminated" if st.state.terminated else "waiting"
+        out.append({"name": c.name, "image": c.image, "ready": bool(st and st.ready), "state": state})
+    return out
+
+
+def summarize(pod) -> dict:
+    return {"name": pod.metadata.name, "namespace": pod.metadata.namespace,
+            "phase": pod.status.phase, "node": pod.spec.node_name,
+            "deleting": pod.metadata.deletion_timestamp is not None,
+            "default_container": default_container(pod),
+            "containers": _container_summaries(pod)}
+
+
+def list_pods(reg: ClusterRegistry, cluster: str, namespace: str) -> list[dict]:
+    core = reg.core(cluster)
+    try:
+        items = core.list_namespaced_pod(namespace, _request_timeout=reg.timeout).items
+    except Exception as e:  # noqa: BLE001
+        raise translate(e, f"list pods in namespace '{namespace}'",
+                        f"namespace '{namespace}' not found") from None
+    return sorted((summarize(p) for p in items), key=lambda p: p["name"])
+
+
+def pod_names(reg: ClusterRegistry, cluster: str, namespace: str) -> set[str]:
+    """Names of the pods in a namespace that are not being deleted."""
+    return {p["name"] for p in list_pods(reg, cluster, namespace) if not p["deleting"]}
+
+
+def default_container(pod) -> str:
+    names = [c.name for c in pod.spec.containers]
+    wanted = (pod.metadata.annotations or {}).get(DEFAULT_CONTAINER_ANNOTATION)
+    return wanted if wanted in names else names[0]
+
+
+def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, container: str | None) -> Target:
+    """Check that the container exists and runs; raise NotFound / NotRunning with a clear message."""
+    core = reg.core(cluster)
+    try:
+        obj = core.read_namespaced_pod(pod, namespace, _request_timeout=reg.timeout)
+    except Exception as e:  # noqa: BLE001
+        raise translate(e, f"read pod '{pod}' in namespace '{namespace}'",
+                        f"pod '{pod}' not found in namespace '{namespace}'") from None
+    names = [c.name for c in obj.spec.containers]
+    name = container or default_container(obj)
+    if name not in names:
+        if any(c.name == name for c in obj.spec.init_containers or []):
+            raise BadRequest(f"container '{name}' is an init container of pod '{pod}'")
+        raise NotFound(f"container '{name}' not found in pod '{pod}' (containers: {', '.join(names)})")
+    if obj.metadata.deletion_timestamp is not None:
+        raise NotRunning(f"pod '{pod}' is being deleted")
+    if obj.status.phase != "Running":
+        raise NotRunning(f"pod '{pod}' is {obj.status.phase or 'not running'}")
+    state = next((s.state for s in obj.status.container_statuses or [] if s.name == name), None)
+    if state is not None and not state.running:
+        why = state.waiting.reason if state.waiting else "terminated" if state.terminated else "not running"
+        raise NotRunning(f"container '{name}' in pod '{pod}' is not running ({why})")
+    return Target(cluster, namespace, pod, name)

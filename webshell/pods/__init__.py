@@ -1,0 +1,1 @@
+"""Console page, deep links, and the cluster / namespace / pod listing API."""

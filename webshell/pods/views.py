@@ -1,0 +1,47 @@
+"""Views that parse -> call -> render for the console and the listing API."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_login import login_required
+
+from ..kube import pods
+from ..kube.clusters import ClusterRegistry
+
+bp = Blueprint("pods", __name__)
+
+
+def clusters() -> ClusterRegistry:
+    return current_app.extensions["kws.clusters"]
+
+
+@bp.get("/")
+@login_required
+def console():
+    return render_template("console.html", deep_link={})
+
+
+@bp.get("/t/<cluster>/<namespace>/<pod>")
+@login_required
+def deep_link(cluster: str, namespace: str, pod: str):
+    """Open the console straight on a terminal; ?container= picks one."""
+    link = {"cluster": cluster, "namespace": namespace, "pod": pod,
+            "container": request.args.get("container") or None}
+    return render_template("console.html", deep_link=link)
+
+
+@bp.get("/api/clusters")
+@login_required
+def list_clusters():
+    return jsonify(clusters=clusters().names())
+
+
+@bp.get("/api/clusters/<cluster>/namespaces")
+@login_required
+def list_namespaces(cluster: str):
+    return jsonify(namespaces=pods.list_namespaces(clusters(), cluster))
+
+
+@bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")
+@login_required
+def list_pods(cluster: str, namespace: str):
+    return jsonify(pods=pods.list_pods(clusters(), cluster, namespace))

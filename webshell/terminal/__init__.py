@@ -1,0 +1,1 @@
+"""Terminal sessions (domain, no Flask) and the Socket.IO namespace that drives them."""

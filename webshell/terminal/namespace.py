@@ -1,0 +1,163 @@
+"""The /terminal Socket.IO namespace: authenticate, validate payloads, delegate to the registry."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import Namespace
+
+from ..errors import BadRequest, Unauthorized, WebshellError
+from ..extensions import socketio
+from . import validate
+from .registry import SessionRegistry, Settings
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/terminal"
+
+
+class SocketIORuntime:
+    """The domain's spawn/sleep, served by Flask-SocketIO so the async mode stays swappable."""
+
+    def spawn(self, fn, *args):
+        return socketio.start_background_task(fn, *args)
+
+    def sleep(self, seconds: float) -> None:
+        socketio.sleep(seconds)
+
+
+def _emit_output(session, sid, data, ack):
+    socketio.emit("output", {"session": session.id, "data": data}, to=sid, namespace=NAMESPACE,
+                  callback=ack)
+
+
+def _emit_exit(session, sid, code, reason):
+    if sid:
+        socketio.emit("exit", {"session": session.id, "code": code, "reason": reason}, to=sid,
+                      namespace=NAMESPACE)
+
+
+def _answer(fn):
+    """Run a handler; turn every error into {ok: false, error: {code, message}}."""
+    def wrapper(self, data=None):
+        try:
+            return {"ok": True, **(fn(self, data) or {})}
+        except WebshellError as e:
+            return {"ok": False, "error": e.to_dict()}
+        except Exception:  # noqa: BLE001 - a bad event never takes the server down
+            log.exception("terminal event %s failed", fn.__name__)
+            return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+class TerminalNamespace(Namespace):
+    """Client events → registry calls. Every emit goes to the session's current client only."""
+
+    def __init__(self, registry: SessionRegistry, max_input: int, max_size: int):
+        super().__init__(NAMESPACE)
+        self.registry, self.max_input, self.max_size = registry, max_input, max_size
+        self.sids_by_user: dict[str, set[str]] = defaultdict(set)
+        self.user_by_sid: dict[str, str] = {}
+
+    def _user(self) -> str:
+        uid = self.user_by_sid.get(request.sid)
+        if uid is None:
+            raise Unauthorized("not authenticated")
+        return uid
+
+    def on_connect(self, auth=None):
+        if not current_user.is_authenticated:
+            log.info("socket refused: not authenticated sid=%s", request.sid)
+            raise ConnectionRefusedError("authentication required")
+        uid = current_user.get_id()
+        self.user_by_sid[request.sid] = uid
+        self.sids_by_user[uid].add(request.sid)
+
+    def on_disconnect(self, *args):
+        uid = self.user_by_sid.pop(request.sid, None)
+        if uid is not None:
+            self.sids_by_user[uid].discard(request.sid)
+        self.registry.detach_client(request.sid)
+
+    @_answer
+    def on_open(self, data):
+        d = validate.open_request(data, self.max_size)
+        s = self.registry.open(self._user(), d["cluster"], d["namespace"], d["pod"], d["container"],
+                               d["command"], d["cols"], d["rows"], request.sid)
+        return {"session": s.id, "shell": s.shell[0], "container": s.target.container}
+
+    @_answer
+    def on_input(self, data):
+        sid, payload = validate.input_request(data, self.max_input)
+        if not self.registry.get(sid, self._user()).write(payload):
+            raise BadRequest("the terminal is closed")
+
+    @_answer
+    def on_resize(self, data):
+        sid, cols, rows = validate.resize_request(data, self.max_size)
+        self.registry.get(sid, self._user()).resize(cols, rows)
+
+    @_answer
+    def on_close(self, data):
+        sid = validate.session_id(data)
+        self.registry.get(sid, self._user()).close("closed by the user")
+
+    @_answer
+    def on_attach(self, data):
+        sid = validate.session_id(data)
+        s = self.registry.get(sid, self._user())
+        if s.sid and s.sid != request.sid:
+            s.detach(s.sid)   # the newest tab of the same owner takes the session over
+        replay = s.attach(request.sid)
+        return {"session": s.id, "shell": s.shell[0], "container": s.target.container,
+                "target": {"cluster": s.target.cluster, "namespace": s.target.namespace,
+                           "pod": s.target.pod}, "replay": replay}
+
+    @_answer
+    def on_list(self, data):
+        return {"sessions": [{"session": s.id, "cluster": s.target.cluster, "namespace": s.target.namespace,
+                              "pod": s.target.pod, "container": s.target.container, "shell": s.shell[0],
+                              "attached": s.sid is not None}
+                             for s in self.registry.sessions(self._user()) if not s.closed]}
+
+    def disconnect_user(self, uid: str, reason: str) -> None:
+        """Log-out and the like: end the user's sessions and drop their sockets."""
+        self.registry.close_owner(uid, reason)
+        for sid in list(self.sids_by_user.get(uid, ())):
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+def init_app(app, clusters) -> TerminalNamespace:
+    cfg = app.config
+    registry = SessionRegistry(clusters, SocketIORuntime(), Settings.from_config(cfg), _emit_output, _emit_exit)
+    ns = TerminalNamespace(registry, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"])
+    socketio.on_namespace(ns)
+    app.extensions["kws.terminal"] = ns
+    return ns
+
+
+def terminal() -> TerminalNamespace:
+    return current_app.extensions["kws.terminal"]
+
+
+def shutdown_on_signals(app) -> None:
+    """On SIGTERM/SIGINT: close every session and hang up its shell, then exit."""
+    import os
+    import signal
+
+    def _stop() -> None:
+        try:
+            app.extensions["kws.terminal"].registry.shutdown()
+        finally:
+            log.info("shut down")
+            logging.shutdown()
+            os._exit(0)
+
+    def _handler(signum, frame) -> None:
+        log.info("signal %s: closing every terminal", signum)
+        socketio.start_background_task(_stop)
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)

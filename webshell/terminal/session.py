@@ -1,0 +1,208 @@
+"""One terminal: an exec stream, the greenlet that pumps its output, and its replay buffer."""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from ..kube import frames
+from ..kube.execstream import ExecStream
+from ..kube.pods import Target
+
+log = logging.getLogger(__name__)
+
+
+class Runtime(Protocol):
+    """How the domain starts background work and sleeps (Flask-SocketIO's helpers in the app)."""
+
+    def spawn(self, fn: Callable, *args) -> object: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass
+class Limits:
+    replay_bytes: int
+    window: int
+    batch: int
+
+
+# Output leaves a session through this: (session, client sid, data, ack callback).
+OutputSink = Callable[["TerminalSession", str, bytes, Callable[[], None]], None]
+# And its end through this: (session, client sid or None, exit code or None, reason).
+ExitSink = Callable[["TerminalSession", "str | None", "int | None", str], None]
+
+
+class TerminalSession:
+    """Owns one exec stream; exactly one pump reads it, anyone may write, resize or close."""
+
+    def __init__(self, owner: str, target: Target, shell: list[str], stream: ExecStream,
+                 limits: Limits, runtime: Runtime, on_output: OutputSink, on_exit: ExitSink,
+                 initial: bytes = b"", hangup: Callable[[], bool] | None = None):
+        self.id = secrets.token_urlsafe(18)
+        self.owner, self.target, self.shell = owner, target, shell
+        self.stream, self.limits, self.runtime = stream, limits, runtime
+        self._on_output, self._on_exit = on_output, on_exit
+        self.sid: str | None = None
+        self.detached_at: float | None = time.monotonic()
+        self.started_at = time.time()
+        self.closed = False
+        self.close_reason = ""
+        self._replay = bytearray()
+        self._unsent = bytearray(initial)      # read from the stream, not yet emitted
+        self._in_flight = 0                    # emitted, not yet acknowledged
+        self._detached_bytes = 0               # produced since the last client left
+        self._generation = 0                   # bumps on every (re)attach: stale acks are ignored
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._exit_status: frames.ExitStatus | None = None
+        self._hangup = hangup
+        self._finished = threading.Event()     # the remote process has been dealt with
+
+    # -- client side -------------------------------------------------------
+    def attach(self, sid: str) -> bytes:
+        """Make `sid` the session's client; return the recent output to replay."""
+        with self._lock:
+            self.sid = sid
+            self.detached_at = None
+            self._generation += 1
+            self._in_flight = 0
+            self._detached_bytes = 0
+            replay = bytes(self._replay)
+        self._wake.set()
+        return replay
+
+    def detach(self, sid: str) -> bool:
+        """Forget `sid` if it is the current client; the session keeps running for the grace period."""
+        with self._lock:
+            if self.sid != sid:
+                return False
+            self.sid = None
+            self.detached_at = time.monotonic()
+            self._generation += 1
+            self._in_flight = 0
+        self._wake.set()
+        return True
+
+    def write(self, data: bytes) -> bool:
+        return not self.closed and self.stream.write(data)
+
+    def resize(self, cols: int, rows: int) -> bool:
+        return not self.closed and self.stream.resize(cols, rows)
+
+    # -- pump --------------------------------------------------------------
+    def start(self) -> None:
+        self.runtime.spawn(self._pump)
+
+    def _pump(self) -> None:
+        reason = "connection to the container closed"
+        try:
+            if self._unsent:
+                self._flush()
+            while not self.closed:
+                frame = self.stream.read()
+                if frame is None:
+                    break
+                self._take(frame)
+                while (len(self._unsent) < self.limits.batch and not self.closed
+                       and self._exit_status is None and self.stream.readable_now()):
+                    frame = self.stream.read()
+                    if frame is None:
+                        break
+                    self._take(frame)
+                if self._unsent:
+                    self._flush()
+                if self._exit_status is not None:
+                    break
+        except Exception:  # noqa: BLE001 - a pump must never die silently
+            log.exception("session %s: pump failed", self.id)
+            reason = "internal error in the terminal pump"
+        finally:
+            st = self._exit_status
+            if st is not None:
+                self.close(st.reason, st.code)
+            else:
+                self.close(self.close_reason or reason)
+
+    def _take(self, frame: tuple[int, bytes]) -> None:
+        channel, payload = frame
+        if channel in (frames.STDOUT, frames.STDERR):
+            self._unsent += payload
+        elif channel == frames.ERROR:
+            self._exit_status = frames.exit_status(payload)
+
+    def _flush(self) -> None:
+        """Emit what was read, in batches, never more than the window ahead of the client's acks."""
+        while self._unsent and not self.closed:
+            with self._lock:
+                sid, gen = self.sid, self._generation
+                if sid is None:
+                    # Nobody watches: keep up to replay_bytes, then stop reading (the remote
+                    # process blocks, as under Ctrl-S) until a client attaches.
+                    room = self.limits.replay_bytes - self._detached_bytes
+                    chunk = bytes(self._unsent[:max(room, 0)])
+                    del self._unsent[:len(chunk)]
+                    self._detached_bytes += len(chunk)
+                    self._keep(chunk)
+                    if not self._unsent:
+                        return
+                    self._wake.clear()
+                elif self._in_flight >= self.limits.window:
+                    self._wake.clear()
+                else:
+                    chunk = bytes(self._unsent[:self.limits.batch])
+                    del self._unsent[:len(chunk)]
+                    self._in_flight += len(chunk)
+                    self._keep(chunk)
+                    self._on_output(self, sid, chunk, self._acker(gen, len(chunk)))
+                    continue
+            self._wake.wait(1.0)
+
+    def _keep(self, chunk: bytes) -> None:
+        self._replay += chunk
+        extra = len(self._replay) - self.limits.replay_bytes
+        if extra > 0:
+            del self._replay[:extra]
+
+    def _acker(self, gen: int, n: int) -> Callable[..., None]:
+        def ack(*_args) -> None:
+            with self._lock:
+                if gen == self._generation:
+                    self._in_flight = max(0, self._in_flight - n)
+            self._wake.set()
+        return ack
+
+    # -- end ---------------------------------------------------------------
+    def close(self, reason: str, code: int | None = None) -> None:
+        """End the session and the remote process; idempotent, logs why once."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            self.close_reason = reason
+            sid = self.sid
+        self._wake.set()
+        self.stream.close_stdin()
+        self.stream.close()
+        log.info("session %s closed: user=%s target=%s reason=%s", self.id, self.owner, self.target, reason)
+        self._on_exit(self, sid, code, reason)
+        if self._hangup is not None and self._exit_status is None:
+            self.runtime.spawn(self._hang_up)
+        else:
+            self._finished.set()
+
+    def _hang_up(self) -> None:
+        """Make sure the remote shell ends: closing the stream alone does not on every runtime."""
+        try:
+            if not self._hangup():
+                log.warning("session %s: could not confirm the remote shell ended", self.id)
+        except Exception:  # noqa: BLE001
+            log.exception("session %s: hang-up failed", self.id)
+        finally:
+            self._finished.set()
+
+    def wait_finished(self, timeout: float) -> bool:
+        """Wait until the remote process was hung up (or had ended by itself)."""
+        return self._finished.wait(timeout)
