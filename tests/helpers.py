@@ -1,0 +1,185 @@
+"""Test helpers: a real console server process, logged-in HTTP sessions, Socket.IO clients."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PASSWORD = "admin-test-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ConsoleServer:
+    """`python app.py` (eventlet) on a free port, with its own instance folder."""
+
+    def __init__(self, kubeconfig: Path, instance: Path, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.instance = instance
+        self.log_path = instance / "server.log"
+        instance.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KWS_PORT": str(self.port),
+                    "KWS_INSTANCE_DIR": str(instance), "KWS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                    "KWS_POD_CHECK_INTERVAL": "1", "PYTHONUNBUFFERED": "1",
+                    **{f"KWS_{k.upper()}": str(v) for k, v in env.items()}}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "ConsoleServer":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"console server exited: {self.log()[-3000:]}")
+            try:
+                requests.get(f"{self.url}/login", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"console server did not start: {self.log()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def rss(self) -> int:
+        """Resident memory of the server process in bytes."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def create_user(self, username: str, password: str, admin: bool = False) -> None:
+        args = [sys.executable, "-m", "flask", "--app", "webshell", "create-user", username, "--password-stdin"]
+        if admin:
+            args.append("--admin")
+        subprocess.run(args, cwd=ROOT, env=self.env, input=password + "\n", text=True, check=True,
+                       capture_output=True)
+
+
+def csrf_token(http: requests.Session, server: "ConsoleServer") -> str:
+    """The CSRF token a logged-in page carries (send it as X-CSRFToken on state-changing requests)."""
+    page = http.get(f"{server.url}/").text
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def login(server: ConsoleServer, username: str = "admin", password: str = ADMIN_PASSWORD) -> requests.Session:
+    http = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(f"{server.url}/login").text).group(1)
+    r = http.post(f"{server.url}/login", data={"username": username, "password": password, "csrf_token": token},
+                  allow_redirects=False)
+    assert r.status_code == 302, f"login as {username} failed: {r.status_code}"
+    return http
+
+
+class Term:
+    """A python-socketio client of /terminal that collects output per session."""
+
+    def __init__(self, server: ConsoleServer, http: requests.Session | None, headers: dict | None = None,
+                 ack_output: bool = True):
+        self.sio = socketio.Client(reconnection=False)
+        self.out: dict[str, bytearray] = {}
+        self.exits: dict[str, dict] = {}
+        self.cond = threading.Condition()
+        self.ack_output = ack_output
+        hdrs = dict(headers or {})
+        if http is not None:
+            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        self.sio.on("output", self._output, namespace="/terminal")
+        self.sio.on("exit", self._exit, namespace="/terminal")
+        self.sio.connect(server.url, namespaces=["/terminal"], headers=hdrs, transports=["websocket"],
+                         wait_timeout=10)
+
+    def _output(self, msg):
+        with self.cond:
+            self.out.setdefault(msg["session"], bytearray()).extend(msg["data"])
+            self.cond.notify_all()
+        return True if self.ack_output else None
+
+    def _exit(self, msg):
+        with self.cond:
+            self.exits[msg["session"]] = msg
+            self.cond.notify_all()
+
+    def call(self, event: str, data, timeout: float = 30):
+        return self.sio.call(event, data, namespace="/terminal", timeout=timeout)
+
+    def open(self, pod="web-1", namespace="demo", cluster="kws-local", **extra) -> str:
+        ack = self.call("open", {"cluster": cluster, "namespace": namespace, "pod": pod,
+                                 "cols": 120, "rows": 40, **extra})
+        assert ack["ok"], ack
+        return ack["session"]
+
+    def send(self, session: str, text: str) -> None:
+        ack = self.call("input", {"session": session, "data": text})
+        assert ack["ok"], ack
+
+    def wait_for(self, session: str, pattern: str | bytes, timeout: float = 20) -> re.Match:
+        pat = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = pat.search(bytes(self.out.get(session, b"")))
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{pattern!r} not seen; got {bytes(self.out.get(session, b''))[-500:]!r}")
+                self.cond.wait(left)
+
+    def wait_exit(self, session: str, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while session not in self.exits:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no exit for {session}")
+                self.cond.wait(left)
+            return self.exits[session]
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def wait_dead(pid: int, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
