@@ -1,7 +1,13 @@
-"""Entry point: serve kube-webshell with Flask-SocketIO's eventlet server."""
-import eventlet
+"""Entry point: serve kube-webshell with Flask-SocketIO (eventlet unless KWS_ASYNC_MODE says otherwise)."""
+import os
 
-eventlet.monkey_patch()
+ASYNC_MODE = os.environ.get("KWS_ASYNC_MODE", "eventlet")
+if ASYNC_MODE == "eventlet":
+    import eventlet
+    eventlet.monkey_patch()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+    monkey.patch_all()
 
 from webshell import create_app  # noqa: E402
 from webshell.extensions import socketio  # noqa: E402
@@ -11,4 +17,4 @@ app = create_app()
 
 if __name__ == "__main__":
     shutdown_on_signals(app)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"])
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)

@@ -187,6 +187,7 @@
   function openTerminal(target) {
     const label = `${target.pod}${target.container ? '/' + target.container : ''}`;
     const t = newTab(label);
+    t.target = { ...target };
     t.setStatus('connecting', `connecting to ${target.cluster}/${target.namespace}/${label}…`);
     const req = { ...target, cols: t.term.cols, rows: t.term.rows };
     if (!req.container) delete req.container;
@@ -197,6 +198,7 @@
       }
       t.session = ack.session;
       t.label = `${target.pod}/${ack.container}`;
+      t.target.container = ack.container;
       t.head.firstChild.textContent = t.label;
       tabs.set(ack.session, t);
       persist();
@@ -209,6 +211,7 @@
     t.setStatus('connecting', `re-attaching ${t.label}…`);
     socket.emit('attach', { session: t.session }, (ack) => {
       if (!ack || !ack.ok) { t.exit(null, ack && ack.error ? ack.error.message : 'session lost'); return; }
+      t.target = { ...ack.target, container: ack.container };
       t.term.reset();
       t.term.write(new Uint8Array(ack.replay));
       t.setStatus('connected', `connected: ${ack.target.cluster}/${ack.target.namespace}/${t.label} (${ack.shell})`);
@@ -268,5 +271,14 @@
   loadClusters(deepLink).then(() => {
     if (deepLink.pod && !stored().length) openTerminal(deepLink);
   }).catch(showPickerError);
-  window.kws = { tabs, socket };   // for debugging from the devtools console
+  // The container the user is looking at: the active terminal's, else the pickers'.
+  function activeTarget() {
+    if (active && active.target) return { ...active.target };
+    if (!pickers.pod.value) return null;
+    return { cluster: pickers.cluster.value, namespace: pickers.namespace.value, pod: pickers.pod.value,
+      container: pickers.container.value || null };
+  }
+  const csrfToken = () => document.querySelector('meta[name=csrf-token]').content;
+  // Shared with other front-end modules (files.js) and the devtools console.
+  window.kws = { tabs, socket, activeTarget, csrfToken, api };
 })();

@@ -78,3 +78,35 @@ def _warnings_are_errors():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
         yield
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; a missing browser fails the run with the reason."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (./dev test installs it)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, server):
+    """A fresh browser context logged in as admin, on the console page."""
+    from .helpers import ADMIN_PASSWORD
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20000)
+    pg = context.new_page()
+    pg.goto(f"{server.url}/login")
+    pg.fill("input[name=username]", "admin")
+    pg.fill("input[name=password]", ADMIN_PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(f"{server.url}/")
+    yield pg
+    context.close()

@@ -32,7 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login_form"
     allowed = cfg.ALLOWED_ORIGINS
-    socketio.init_app(app, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
+    socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
                       max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
 
     from . import cli, errors, vendor

@@ -39,6 +39,7 @@ class Config:
         self.ALLOWED_ORIGINS = _list("ALLOWED_ORIGINS", "")  # same origin only when empty
         self.SESSION_COOKIE_SECURE = _env("COOKIE_SECURE", "0") == "1"
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        self.ASYNC_MODE = _env("ASYNC_MODE", "eventlet")         # eventlet | gevent | threading
         # Terminal
         self.SHELLS = _list("SHELLS", "bash,sh")
         self.ALLOWED_COMMANDS = [c.split() for c in _list("ALLOWED_COMMANDS", "")]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from .. import access
 from ..kube import pods
 from ..kube.clusters import ClusterRegistry
 
@@ -38,10 +39,12 @@ def list_clusters():
 @bp.get("/api/clusters/<cluster>/namespaces")
 @login_required
 def list_namespaces(cluster: str):
-    return jsonify(namespaces=pods.list_namespaces(clusters(), cluster))
+    access.check(current_user, access.LIST, cluster)
+    return jsonify(namespaces=access.visible(current_user, cluster, pods.list_namespaces(clusters(), cluster)))
 
 
 @bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")
 @login_required
 def list_pods(cluster: str, namespace: str):
+    access.check(current_user, access.LIST, cluster, namespace)
     return jsonify(pods=pods.list_pods(clusters(), cluster, namespace))

@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace
 
+from .. import access
 from ..errors import BadRequest, Unauthorized, WebshellError
 from ..extensions import socketio
 from . import validate
@@ -84,8 +85,17 @@ class TerminalNamespace(Namespace):
     @_answer
     def on_open(self, data):
         d = validate.open_request(data, self.max_size)
-        s = self.registry.open(self._user(), d["cluster"], d["namespace"], d["pod"], d["container"],
-                               d["command"], d["cols"], d["rows"], request.sid)
+        target = {k: d[k] for k in ("cluster", "namespace", "pod", "container")}
+        try:
+            access.check(current_user, access.EXEC, d["cluster"], d["namespace"])
+            s = self.registry.open(self._user(), d["cluster"], d["namespace"], d["pod"], d["container"],
+                                   d["command"], d["cols"], d["rows"], request.sid,
+                                   headers=access.impersonation(current_user))
+        except WebshellError as e:
+            access.audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
+                         current_user, code=e.code, **target)
+            raise
+        access.audit("terminal.open", current_user, session=s.id, shell=s.shell[0], **target)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container}
 
     @_answer
@@ -108,6 +118,7 @@ class TerminalNamespace(Namespace):
     def on_attach(self, data):
         sid = validate.session_id(data)
         s = self.registry.get(sid, self._user())
+        access.check(current_user, access.EXEC, s.target.cluster, s.target.namespace)
         if s.sid and s.sid != request.sid:
             s.detach(s.sid)   # the newest tab of the same owner takes the session over
         replay = s.attach(request.sid)
