@@ -58,6 +58,10 @@ class Config:
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)
         self.MAX_TRANSFERS = _int("MAX_TRANSFERS", 16)
         self.TRANSFER_RETRIES = _int("TRANSFER_RETRIES", 3)
+        self.MAX_UPLOAD_FILES = _int("MAX_UPLOAD_FILES", 10000)      # parts of one multipart upload
+        self.TRANSFER_TMPDIR = _env("TRANSFER_TMPDIR", "")           # spool for multipart parts; system tmp when empty
+        self.LIST_MAX_ENTRIES = _int("LIST_MAX_ENTRIES", 10000)     # directory listing, then `truncated`
+        self.LIST_MAX_BYTES = _int("LIST_MAX_BYTES", 16 * 1024 ** 2)
         self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_SECONDS = _float("LOGIN_LOCK_SECONDS", 60.0)
         # Flask

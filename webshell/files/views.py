@@ -1,6 +1,212 @@
 """File transfer blueprint: routes under /api/clusters/<c>/namespaces/<ns>/pods/<pod>/files."""
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+import posixpath
+from urllib.parse import quote
 
-bp = Blueprint("files", __name__)
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_login import current_user, login_required
+from flask_wtf.csrf import ValidationError, validate_csrf
+from werkzeug.exceptions import ClientDisconnected
+
+from .. import access
+from ..errors import BadRequest, Forbidden, TransferFailed, WebshellError
+from ..extensions import csrf
+from ..kube import download as dl
+from ..kube import listing, pods, transfer
+from ..kube.remote import Conn
+from . import multipart
+from .limits import LengthRequired, Slots, TooLarge
+
+bp = Blueprint("files", __name__, url_prefix="/api/clusters/<cluster>/namespaces/<namespace>/pods/<pod>/files")
+log = logging.getLogger(__name__)
+
+
+def init_slots(app) -> Slots:
+    return app.extensions.setdefault("kws.transfers", Slots(app.config["MAX_TRANSFERS"]))
+
+
+def _slots() -> Slots:
+    return init_slots(current_app)
+
+
+def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Conn:
+    """Check the user may, resolve the container, and say how to exec into it."""
+    where = {"cluster": cluster, "namespace": namespace, "pod": pod, "path": repr(path)}
+    try:
+        access.check(current_user, action, cluster, namespace)
+    except Forbidden:
+        access.audit(f"file.{action}.denied", current_user, **where)
+        raise
+    reg = current_app.extensions["kws.clusters"]
+    target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None)
+    return Conn(reg.api_client(cluster), target, reg.timeout, access.impersonation(current_user))
+
+
+def _path(required: bool = True) -> str:
+    path = request.args.get("path", "")
+    if required and not path:
+        raise BadRequest("the `path` query parameter is required")
+    if "\0" in path:
+        raise BadRequest("paths cannot contain NUL characters")
+    return path
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / RFC 5987)."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\%;' else "_" for c in name) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@bp.get("/list")
+@login_required
+def list_files(cluster: str, namespace: str, pod: str):
+    path = _path(required=False)
+    conn = _conn(cluster, namespace, pod, access.LIST, path)
+    cfg = current_app.config
+    where, entries, truncated = listing.list_dir(conn, path, cfg["LIST_MAX_ENTRIES"], cfg["LIST_MAX_BYTES"])
+    return jsonify(path=where, entries=[e.to_dict() for e in entries], truncated=truncated)
+
+
+@bp.get("/download")
+@login_required
+def download(cluster: str, namespace: str, pod: str):
+    path = _path()
+    conn = _conn(cluster, namespace, pod, access.DOWNLOAD, path)
+    fmt = request.args.get("archive", "tar")
+    if fmt not in ("tar", "tar.gz"):
+        raise BadRequest("archive must be `tar` or `tar.gz`")
+    slot = _slots().take()
+    try:
+        d = dl.Download(conn, path, current_app.config["TRANSFER_RETRIES"]).open()
+        if d.info is None:
+            resp = _archive(conn, path, fmt)
+        else:
+            resp = _file(d, path)
+    except BaseException:
+        slot.release()
+        raise
+    resp.call_on_close(slot.release)
+    return resp
+
+
+def _archive(conn: Conn, path: str, fmt: str) -> Response:
+    body = dl.archive(conn, path, fmt == "tar.gz")
+    base = dl.archive_entry(path)[1][2:] or "archive"
+    access.audit("file.download", current_user, target=str(conn.target), path=repr(path), archive=fmt)
+    resp = Response(body, mimetype="application/gzip" if fmt == "tar.gz" else "application/x-tar")
+    resp.headers["Content-Disposition"] = content_disposition(f"{base}.{fmt}")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _file(d: dl.Download, path: str) -> Response:
+    size = d.info.size
+    tag = f"{size}-{d.info.mtime}"
+    start, stop, status = 0, size, 200
+    rng, cond = request.range, request.if_range
+    if rng is not None and ((cond.etag is None and cond.date is None) or cond.etag == tag):
+        bounds = rng.range_for_length(size)
+        if bounds is None:
+            d.cancel()
+            resp = jsonify(error={"code": "range", "message": f"range not satisfiable for {size} bytes"})
+            resp.status_code = 416
+            resp.headers["Content-Range"] = f"bytes */{size}"
+            return resp
+        (start, stop), status = bounds, 206
+    if request.method == "HEAD":
+        d.cancel()
+    user, target = current_user.username, str(d.conn.target)
+
+    def done(sent: int) -> None:
+        access.audit("file.download", user, target=target, path=repr(path), size=sent,
+                     complete=sent == stop - start)
+
+    resp = Response(d.stream(start, stop - start, done) if request.method != "HEAD" else b"",
+                    status=status, mimetype="application/octet-stream")
+    resp.call_on_close(d.cancel)
+    resp.headers["Content-Length"] = str(stop - start)
+    resp.headers["Accept-Ranges"] = "bytes"
+    resp.headers["ETag"] = f'"{tag}"'
+    resp.headers["Cache-Control"] = "no-store"
+    if status == 206:
+        resp.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    resp.headers["Content-Disposition"] = content_disposition(posixpath.basename(path.rstrip("/")) or "download")
+    return resp
+
+
+def _body(chunk: int):
+    """The raw request body in chunks; a client that goes away becomes a TransferFailed."""
+    stream = request.stream
+    while True:
+        try:
+            data = stream.read(chunk)
+        except (ClientDisconnected, OSError) as e:
+            raise TransferFailed(f"the client went away during the upload: {e}") from None
+        if not data:
+            return
+        yield data
+
+
+@bp.put("/upload")
+@login_required
+def upload_one(cluster: str, namespace: str, pod: str):
+    path = _path()
+    conn = _conn(cluster, namespace, pod, access.UPLOAD, path)
+    cfg = current_app.config
+    size = request.content_length
+    if size is None:
+        raise LengthRequired("send the body with a Content-Length")
+    if size > cfg["MAX_UPLOAD_BYTES"]:
+        raise TooLarge(f"{size} bytes is more than the limit of {cfg['MAX_UPLOAD_BYTES']} bytes")
+    slot = _slots().take()
+    try:
+        done = transfer.upload(conn, path, size, _body(cfg["TRANSFER_CHUNK"]), mkdirs=request.args.get("mkdirs") == "1")
+    except WebshellError as e:
+        access.audit("file.upload.failed", current_user, target=str(conn.target), path=repr(path), size=size,
+                     error=e.code)
+        raise
+    finally:
+        slot.release()
+    access.audit("file.upload", current_user, target=str(conn.target), path=repr(path), size=size,
+                 sha256=done.sha256)
+    return jsonify(done.to_dict())
+
+
+@bp.post("/upload")
+@csrf.exempt          # CSRFProtect would parse the whole form before the view: checked below instead
+@login_required
+def upload_many(cluster: str, namespace: str, pod: str):
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError as e:
+        raise BadRequest(f"CSRF check failed: {e}") from None
+    directory = _path()
+    conn = _conn(cluster, namespace, pod, access.UPLOAD, directory)
+    cfg = current_app.config
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise BadRequest("send multipart/form-data with one part per file")
+    slot = _slots().take()
+    results: list[dict] = []
+    try:
+        for part in multipart.parts(request.stream, boundary.encode("latin-1"), cfg["TRANSFER_CHUNK"],
+                                    cfg["MAX_UPLOAD_BYTES"], cfg["MAX_UPLOAD_FILES"], cfg["TRANSFER_TMPDIR"] or None):
+            dest = directory.rstrip("/") + "/" + part.relpath
+            done = transfer.upload(conn, dest, part.size, multipart.read_chunks(part.body, cfg["TRANSFER_CHUNK"]),
+                                   mkdirs="/" in part.relpath)
+            access.audit("file.upload", current_user, target=str(conn.target), path=repr(dest), size=done.size,
+                         sha256=done.sha256)
+            results.append(done.to_dict())
+    except WebshellError as e:
+        access.audit("file.upload.failed", current_user, target=str(conn.target), path=repr(directory),
+                     error=e.code, completed=len(results))
+        if results:
+            e.message += f" (after {len(results)} file(s) were uploaded)"
+        raise
+    except (ClientDisconnected, OSError) as e:
+        raise TransferFailed(f"the client went away during the upload: {e}") from None
+    finally:
+        slot.release()
+    return jsonify(results)

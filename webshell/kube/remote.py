@@ -1,0 +1,168 @@
+"""Small `sh` scripts run in a container for file operations, and what they say back.
+
+Every script gets user data (paths, sizes) only as positional arguments and reports
+on stdout with `kws:` control lines before any data; stderr is kept (bounded) to
+explain failures. `classify` turns what a failed script said into a webshell error.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kubernetes import client
+
+from ..errors import (BadRequest, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
+                      WebshellError)
+from . import frames
+from .execstream import ExecStream
+from .pods import Target
+
+log = logging.getLogger(__name__)
+
+MARK = b"kws:"
+STDERR_KEEP = 4096          # bytes of stderr kept to explain a failure
+LINE_MAX = 64 * 1024        # a control line longer than this is a protocol error
+# Prelude of every script: English messages, and `need TOOL...` reports the first missing tool.
+PRELUDE = ('LC_ALL=C; export LC_ALL; '
+           'need() { for t do command -v "$t" >/dev/null 2>&1 || { printf "kws:missing %s\\n" "$t"; exit 127; }; done; }; ')
+
+
+@dataclass(frozen=True)
+class Conn:
+    """Where and how to exec: the API client, the target, the timeout and extra headers."""
+
+    api: client.ApiClient
+    target: Target
+    timeout: float
+    headers: dict[str, str] | None = None
+
+
+class Remote:
+    """One running script: control lines and data from stdout, stderr kept, exit status noted."""
+
+    def __init__(self, stream: ExecStream, what: str, path: str):
+        self.stream, self.what, self.path = stream, what, path
+        self.stderr = bytearray()
+        self.status: frames.ExitStatus | None = None
+        self.started = False          # the script printed something: `sh` exists
+        self._buf = bytearray()
+
+    @classmethod
+    def start(cls, conn: Conn, script: str, args: list[str], what: str, path: str,
+              stdin: bool = False) -> "Remote":
+        if any("\0" in a for a in args):
+            raise BadRequest("paths cannot contain NUL characters")
+        t = conn.target
+        stream = ExecStream.open(conn.api, t.namespace, t.pod, t.container,
+                                 ["sh", "-c", PRELUDE + script, "sh", *args], tty=False,
+                                 timeout=conn.timeout, stdin=stdin, headers=conn.headers)
+        return cls(stream, what, path)
+
+    def _pull(self) -> bool:
+        """Read one frame into the buffers; False once the stream has ended."""
+        if self.status is not None:
+            return False
+        frame = self.stream.read()
+        if frame is None:
+            if self.status is None:
+                self.status = frames.ExitStatus(None, "the connection to the container closed", True)
+            return False
+        channel, payload = frame
+        if channel == frames.STDOUT and payload:
+            self.started = True
+            self._buf += payload
+        elif channel == frames.STDERR and payload:
+            self.started = True
+            if len(self.stderr) < STDERR_KEEP:
+                self.stderr += payload[:STDERR_KEEP - len(self.stderr)]
+        elif channel == frames.ERROR:
+            self.status = frames.exit_status(payload)
+        return True
+
+    def line(self) -> bytes:
+        """The next control line (without `kws:` and newline); raises what the script failed with."""
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0:
+                raw = bytes(self._buf[:nl])
+                del self._buf[:nl + 1]
+                if not raw.startswith(MARK):
+                    raise TransferFailed(f"unexpected output from the container while trying to {self.what}")
+                if raw.startswith((b"kws:error ", b"kws:missing ")):
+                    while self._pull():       # let the script end, keeping its stderr
+                        pass
+                    raise self.failure(raw + b"\n")
+                return raw[len(MARK):]
+            if len(self._buf) > LINE_MAX:
+                raise TransferFailed(f"garbled answer from the container while trying to {self.what}")
+            if not self._pull():
+                raise self.failure()
+
+    def data(self) -> bytes | None:
+        """The next stdout bytes after the control lines; None once the script ended."""
+        while not self._buf:
+            if not self._pull():
+                return None
+        out = bytes(self._buf)
+        self._buf.clear()
+        return out
+
+    def until(self, limit: int) -> bytes:
+        """Everything left on stdout (at most `limit` bytes) once the script ends successfully."""
+        out = bytearray()
+        while True:
+            chunk = self.data()
+            if chunk is None:
+                break
+            out += chunk
+            if len(out) > limit:
+                raise TransferFailed(f"the container's answer to '{self.what}' is larger than {limit} bytes")
+        if self.status is not None and self.status.failure:
+            raise self.failure(bytes(out))
+        return bytes(out)
+
+    def write(self, data: bytes) -> bool:
+        return self.stream.write(data)
+
+    def failure(self, stdout: bytes = b"") -> WebshellError:
+        """The error that explains why the script stopped."""
+        text = (bytes(self._buf) + stdout).decode("utf-8", "replace")
+        reason = self.status.reason if self.status else "the script stopped"
+        return classify(text, self.stderr.decode("utf-8", "replace"), reason, self.what, self.path,
+                        self.started)
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+# (fragment of a message, error class, what to say)
+_ERRNO = [
+    ("Permission denied", Forbidden, "permission denied"),
+    ("Operation not permitted", Forbidden, "operation not permitted"),
+    ("Read-only file system", StorageError, "read-only file system"),
+    ("No space left on device", StorageError, "no space left on device"),
+    ("Disk quota exceeded", StorageError, "disk quota exceeded"),
+    ("File too large", StorageError, "file too large for the file system"),
+    ("No such file or directory", NotFound, "no such file or directory"),
+    ("Directory nonexistent", NotFound, "no such directory"),
+    ("Not a directory", NotFound, "a part of the path is not a directory"),
+    ("Is a directory", BadRequest, "is a directory"),
+]
+
+
+def classify(stdout: str, stderr: str, reason: str, what: str, path: str, started: bool) -> WebshellError:
+    """Map a failed script's output to an error with the fitting status (pure, unit-tested)."""
+    for line in stdout.splitlines():
+        if line.startswith("kws:missing "):
+            tool = line.split(" ", 1)[1].strip()[:64]
+            return MissingTool(f"cannot {what}: the container has no '{tool}'", tool=tool)
+        if line.startswith("kws:error "):
+            stderr = line.split(" ", 1)[1] + "\n" + stderr
+    for fragment, cls, said in _ERRNO:
+        if fragment in stderr:
+            return cls(f"cannot {what} '{path}': {said}")
+    if not started and any(s in reason for s in ("executable file not found", "no such file or directory",
+                                                 "cmd start", "exec failed")):
+        return MissingTool(f"cannot {what}: the container has no 'sh' ({reason})", tool="sh")
+    detail = stderr.strip().splitlines()[-1][:300] if stderr.strip() else reason
+    return TransferFailed(f"cannot {what} '{path}': {detail}")

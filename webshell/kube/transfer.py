@@ -1,0 +1,194 @@
+"""Upload a stream of known length into a container file, verified before it appears.
+
+The script writes to a temporary name beside the destination with `head -c SIZE`
+(the container never needs stdin EOF), reports byte count and sha256, and renames
+into place only when the server answers `commit`. When the client goes away mid-way,
+a second exec kills the writer and removes the temporary: nothing is left behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import posixpath
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..errors import BadRequest, TransferFailed, WebshellError
+from .remote import Conn, Remote
+
+log = logging.getLogger(__name__)
+
+# $1 destination, $2 temporary (same directory), $3 size, $4 "1" to create the directory, $5 the directory.
+UPLOAD = r'''
+dest=$1 tmp=$2 size=$3 dir=$5
+need head mv rm wc
+if [ "$4" = 1 ]; then need mkdir; mkdir -p -- "$dir" || exit 1; fi
+[ -e "$dir" ] || { printf 'kws:error %s: No such file or directory\n' "$dir"; exit 1; }
+[ -d "$dir" ] || { printf 'kws:error %s: Not a directory\n' "$dir"; exit 1; }
+[ -d "$dest" ] && { printf 'kws:error %s: Is a directory\n' "$dest"; exit 1; }
+: > "$tmp" || exit 1
+exec 3<&0
+head -c "$size" <&3 >"$tmp" & hp=$!
+printf 'kws:pid %s %s\n' "$$" "$hp"
+wait "$hp" || { rm -f -- "$tmp"; exit 1; }
+n=$(wc -c <"$tmp") || { rm -f -- "$tmp"; exit 1; }
+h=-
+if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum <"$tmp") && h=${h%% *}; fi
+printf 'kws:done %s %s\n' $n "$h"
+read -r verdict <&3
+if [ "$verdict" = commit ] && mv -f -- "$tmp" "$dest"; then printf 'kws:ok\n'; exit 0; fi
+rm -f -- "$tmp"; exit 1
+'''
+# $1 shell pid, $2 writer pid, $3 temporary: stop the writer, then remove its file.
+CLEANUP = r'''
+kill "$2" 2>/dev/null; kill "$1" 2>/dev/null
+i=0; while kill -0 "$2" 2>/dev/null && [ "$i" -lt 20 ]; do i=$((i+1)); sleep 0.1 2>/dev/null || break; done
+kill -9 "$2" "$1" 2>/dev/null; rm -f -- "$3"; exit 0
+'''
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    path: str
+    size: int
+    sha256: str
+    verified: bool       # the container's sha256sum agreed (False: byte count only)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+
+
+def check_relative(rel: str) -> str:
+    """A relative path from a folder upload, refused if it could leave its destination."""
+    parts = rel.replace("\\", "/").split("/")
+    if not rel or "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise BadRequest(f"invalid relative path in upload: {rel[:200]!r}")
+    return "/".join(parts)
+
+
+def temp_name(dest: str) -> str:
+    directory, base = posixpath.split(dest)
+    name = f".{base[:100]}.kws-{secrets.token_hex(6)}.part"
+    return posixpath.join(directory, name) if directory else name
+
+
+def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bool = False,
+           on_progress: Callable[[int], None] | None = None) -> Uploaded:
+    """Write exactly `size` bytes from `chunks` to `dest`; raise unless verified and renamed."""
+    if not dest or dest.endswith("/"):
+        raise BadRequest("the destination must be a file path")
+    directory = posixpath.dirname(dest) or "."
+    tmp = temp_name(dest)
+    what = "upload to"
+    remote = Remote.start(conn, UPLOAD, [dest, tmp, str(size), "1" if mkdirs else "0", directory],
+                          what, dest, stdin=True)
+    pids: list[str] = []
+    try:
+        parts = remote.line().split()
+        if len(parts) != 3 or parts[0] != b"pid" or not all(p.isdigit() for p in parts[1:]):
+            raise TransferFailed("unexpected answer from the container before the upload")
+        pids = [p.decode() for p in parts[1:]]
+        digest = _send(remote, size, chunks, on_progress)
+        done = remote.line().split()
+        if len(done) != 3 or done[0] != b"done":
+            raise TransferFailed("unexpected answer from the container after the upload")
+        count, theirs = done[1], done[2].decode("ascii", "replace")
+        verified = theirs != "-"
+        if count != str(size).encode() or (verified and theirs != digest):
+            remote.write(b"abort\n")
+            raise TransferFailed(f"upload to '{dest}' failed verification: the container got {count.decode()} "
+                                 f"bytes, sha256 {theirs} (sent {size}, {digest}); nothing was written")
+        remote.write(b"commit\n")
+        if remote.line() != b"ok":
+            raise TransferFailed(f"cannot rename the upload into place at '{dest}'")
+        pids = []
+        return Uploaded(dest, size, digest, verified)
+    except WebshellError as e:
+        if pids:
+            e = _better(remote, e)
+        raise e from None
+    finally:
+        remote.close()
+        if pids:
+            _cleanup(conn, pids, tmp)
+
+
+def _send(remote: Remote, size: int, chunks: Iterable[bytes], on_progress) -> str:
+    """Stream the body; stop early (and raise) if the container's writer fails meanwhile."""
+    h = hashlib.sha256()
+    sent = 0
+    failed = _watch(remote)
+    try:
+        for chunk in chunks:
+            if not chunk:
+                continue
+            if sent + len(chunk) > size:
+                raise BadRequest(f"the upload is longer than the announced {size} bytes")
+            if failed.is_set() or not remote.write(chunk):
+                failed.stop()
+                raise remote.failure()
+            h.update(chunk)
+            sent += len(chunk)
+            if on_progress:
+                on_progress(sent)
+    finally:
+        failed.stop()
+    if sent != size:
+        raise TransferFailed(f"the upload was cut after {sent} of {size} bytes; nothing was written")
+    return h.hexdigest()
+
+
+class _Watch(threading.Event):
+    """Set when the script ends while the body is still being sent."""
+
+    def __init__(self):
+        super().__init__()
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        """Stop watching and wait for the reader, so that the caller owns the stream again."""
+        self.stopped.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join()
+
+
+def _watch(remote: Remote) -> _Watch:
+    """While sending, one reader notices a writer that died (disk full) and sees its answer."""
+    ev = _Watch()
+
+    def run() -> None:
+        # Only a failing script prints before the body is complete; stop reading once `done` may come.
+        while not ev.stopped.is_set():
+            if not remote.stream.readable_now():
+                ev.stopped.wait(0.05)
+                continue
+            if not remote._pull():        # noqa: SLF001 - this reader owns the stream while sending
+                ev.set()
+                return
+            if remote.stderr or remote.status is not None:
+                ev.set()
+                return
+    ev.thread = threading.Thread(target=run, daemon=True, name="kws-upload-watch")
+    ev.thread.start()
+    return ev
+
+
+def _better(remote: Remote, err: WebshellError) -> WebshellError:
+    """Prefer what the container said (disk full...) over a generic transfer error."""
+    if remote.stderr and type(err) is TransferFailed:
+        return remote.failure()
+    return err
+
+
+def _cleanup(conn: Conn, pids: list[str], tmp: str) -> None:
+    """Stop an unfinished upload's writer and remove its temporary (best effort, logged)."""
+    try:
+        r = Remote.start(conn, CLEANUP, [*pids, tmp], "clean up an upload", tmp)
+        r.until(1024)
+        r.close()
+        log.info("upload cleaned up: target=%s tmp=%s", conn.target, tmp)
+    except WebshellError as e:
+        log.warning("upload cleanup failed: target=%s tmp=%s: %s", conn.target, tmp, e)
