@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import engineio
 import requests
 import socketio
 
@@ -99,12 +100,31 @@ def login(server: ConsoleServer, username: str = "admin", password: str = ADMIN_
     return http
 
 
+class _InOrderEngineIO(engineio.Client):
+    """Handle Engine.IO messages in the reading thread, in the order they arrived.
+
+    python-engineio's client starts a thread per message, so under a flood a binary
+    event's attachment can be handled before its header ("Unexpected binary
+    attachment") and events can overtake each other (python-socketio #436, #382).
+    """
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return _InOrderEngineIO
+
+
 class Term:
     """A python-socketio client of /terminal that collects output per session."""
 
     def __init__(self, server: ConsoleServer, http: requests.Session | None, headers: dict | None = None,
                  ack_output: bool = True):
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = InOrderClient(reconnection=False)
         self.out: dict[str, bytearray] = {}
         self.exits: dict[str, dict] = {}
         self.cond = threading.Condition()

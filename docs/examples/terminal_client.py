@@ -11,8 +11,27 @@ import re
 import sys
 import threading
 
+import engineio
 import requests
 import socketio
+
+
+class InOrderClient(socketio.Client):
+    """A socketio.Client that handles messages in arrival order.
+
+    python-engineio's client handles each message in a new thread; under heavy output a
+    binary event's attachment can then be processed before its header, and events can
+    overtake each other. Terminal output must stay in order, so dispatch in the reader.
+    """
+
+    class _EngineIO(engineio.Client):
+        def _trigger_event(self, event, *args, **kwargs):
+            if event == "message":
+                kwargs["run_async"] = False
+            return super()._trigger_event(event, *args, **kwargs)
+
+    def _engineio_client_class(self):
+        return self._EngineIO
 
 
 def login(base: str, user: str, password: str) -> requests.Session:
@@ -29,7 +48,7 @@ def login(base: str, user: str, password: str) -> requests.Session:
 def main(base, user, password, cluster, namespace, pod, command) -> None:
     http = login(base, user, password)
     cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-    sio = socketio.Client()
+    sio = InOrderClient()
     done = threading.Event()
 
     @sio.on("output", namespace="/terminal")

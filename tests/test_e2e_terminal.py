@@ -1,0 +1,101 @@
+"""End to end in real Chromium: pickers, typing, resize, reload, deep links, wide characters."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SCREEN = """() => {
+  const t = [...window.kws.tabs.values()].find((x) => x.pane.classList.contains('active'));
+  if (!t) return '';
+  const b = t.term.buffer.active, lines = [];
+  for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+  return lines.join('\\n');
+}"""
+
+
+def screen(page) -> str:
+    return page.evaluate(SCREEN)
+
+
+def wait_screen(page, pattern: str, timeout: float = 20000) -> re.Match:
+    page.wait_for_function(f"(p) => new RegExp(p).test(({SCREEN})())", arg=pattern, timeout=timeout)
+    return re.search(pattern, screen(page))
+
+
+def type_line(page, text: str) -> None:
+    page.locator(".pane.active .xterm").click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def open_from_pickers(page, namespace="demo", pod="web-1") -> None:
+    page.wait_for_function("() => document.querySelectorAll('#namespace option').length > 0")
+    page.select_option("#namespace", namespace)
+    page.wait_for_function(f"() => [...document.querySelectorAll('#pod option')].some(o => o.value === '{pod}')")
+    page.select_option("#pod", pod)
+    page.click("#open")
+    page.wait_for_selector(".pane.active .status.connected")
+
+
+def term_size(page) -> tuple[int, int]:
+    return tuple(page.evaluate("""() => { const t = [...window.kws.tabs.values()]
+        .find((x) => x.pane.classList.contains('active')); return [t.term.rows, t.term.cols]; }"""))
+
+
+def test_type_resize_reload(page):
+    open_from_pickers(page)
+    assert "web-1/web" in page.locator(".tab.active").inner_text()
+    type_line(page, "echo e2e-$((6*7)) PID=$$")
+    pid = wait_screen(page, r"e2e-42 PID=(\d+)").group(1)
+
+    rows, cols = term_size(page)
+    type_line(page, "stty size")
+    wait_screen(page, rf"\n{rows} {cols}\b")
+    page.set_viewport_size({"width": 760, "height": 420})
+    page.wait_for_function(f"() => {{ const t = [...window.kws.tabs.values()][0]; "
+                           f"return t.term.cols !== {cols} && t.term.rows !== {rows}; }}")
+    rows2, cols2 = term_size(page)
+    type_line(page, "clear; stty size")
+    wait_screen(page, rf"(^|\n){rows2} {cols2}\b")
+
+    page.reload()
+    page.wait_for_selector(".pane.active .status.connected")
+    wait_screen(page, r"\S")   # the replay redraws the recent output
+    type_line(page, "echo again PID=$$")
+    assert wait_screen(page, r"again PID=(\d+)").group(1) == pid
+
+
+def test_deep_link_and_wide_characters(page, server):
+    page.goto(f"{server.url}/t/kws-local/demo/multi?container=sidecar")
+    page.wait_for_selector(".pane.active .status.connected")
+    assert "multi/sidecar" in page.locator(".tab.active").inner_text()
+    type_line(page, "pwd; printf 'W:\\344\\270\\255\\346\\226\\207\\360\\237\\230\\200:E\\n'")
+    wait_screen(page, r"/demo/multi/sidecar")
+    wait_screen(page, r"W:中文😀:E")
+    widths = page.evaluate("""() => {
+      const t = [...window.kws.tabs.values()][0], b = t.term.buffer.active;
+      for (let i = b.length - 1; i >= 0; i--) {
+        const line = b.getLine(i), s = line.translateToString(true);
+        if (s.startsWith('W:')) { const w = []; for (let x = 0; x < 9; x++) w.push(line.getCell(x).getWidth()); return w; }
+      }
+      return null; }""")
+    # W : 中(2 cells) 文(2 cells) 😀(2 cells) : E  — each wide glyph is a 2 followed by a 0
+    assert widths == [1, 1, 2, 0, 2, 0, 2, 0, 1]
+
+
+def test_bad_target_shows_a_message(page, server):
+    page.goto(f"{server.url}/t/kws-local/demo/pending")
+    page.wait_for_selector(".pane.active .status.exited")
+    assert "pod 'pending' is Pending" in page.locator(".pane.active .status").inner_text()
+
+
+def test_closing_the_tab_ends_the_shell(page):
+    from .helpers import wait_dead
+    open_from_pickers(page, pod="web-2")
+    type_line(page, "echo PID=$$")
+    pid = int(wait_screen(page, r"PID=(\d+)").group(1))
+    page.click(".tab.active .close")
+    assert wait_dead(pid), "closing the tab must end the shell"
