@@ -327,4 +327,4 @@ def test_fast_typing_arrives_in_order(term):
     for ch in text:
         term.sio.emit("input", {"session": s, "data": ch}, namespace="/terminal")
     term.send(s, "\n")
-    term.wait_for(s, "\n" + text[5:])
+    term.wait_for(s, b"\r" + text[5:].encode() + b"\r\n")   # echo's own output line, intact
