@@ -110,3 +110,68 @@ def page(chromium, server):
     pg.wait_for_url(f"{server.url}/")
     yield pg
     context.close()
+
+
+# -- databases: the DB-dependent tests run on SQLite and on a throwaway PostgreSQL --------------
+PG_USER = "kws"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """Debian's PostgreSQL in a temporary folder on 127.0.0.1 (as `postgres`/`nobody` under root); stopped after."""
+    import psycopg
+    import subprocess
+
+    from .helpers import free_port
+    initdbs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not initdbs:
+        pytest.fail("PostgreSQL is missing: `apt-get install postgresql` (./dev test installs it)")
+    bindir = initdbs[-1].parent
+    base = Path(tempfile.mkdtemp(prefix="kws-test-pg-"))
+    prefix = []
+    if os.geteuid() == 0:   # initdb refuses to run as root
+        import pwd
+        account = next((n for n in ("postgres", "nobody") if _has_user(n)), "nobody")
+        pw = pwd.getpwnam(account)
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", account, "--"]
+    port = free_port()
+    data = base / "data"
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust", "-E", "UTF8",
+                    "--no-sync"], check=True, capture_output=True)
+    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w",
+                    "-t", "60", "start"], check=True, capture_output=True)
+    url = f"postgresql+psycopg://{PG_USER}@127.0.0.1:{port}"
+    try:
+        with psycopg.connect(f"postgresql://{PG_USER}@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute("select 1")
+        yield url
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """'' (SQLite in the instance folder) or a fresh PostgreSQL database: pass as make_server(database_url=...)."""
+    if request.param == "sqlite":
+        return ""
+    import secrets
+
+    import psycopg
+    base = request.getfixturevalue("postgres")
+    name = f"kws_{secrets.token_hex(6)}"
+    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return f"{base}/{name}"

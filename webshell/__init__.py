@@ -35,8 +35,10 @@ def create_app(config: Config | None = None) -> Flask:
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
                       max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
 
-    from . import cli, errors, vendor
+    from . import access, cli, errors, schema, vendor
+    from .admin.views import bp as admin_bp
     from .auth.throttle import LoginThrottle
+    from .auth.token_views import bp as tokens_bp
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
     from .kube.clusters import ClusterRegistry
@@ -45,20 +47,35 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT)
-    for bp in (auth_bp, pods_bp, files_bp, vendor.bp):
+    for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp):
         app.register_blueprint(bp)
+    schema.init_app(app)
+    access.init_app(app)
+    app.extensions["kws.recordings"] = _recordings(cfg)
     namespace.init_app(app, clusters)
     errors.register_handlers(app)
     cli.init_app(app)
     _security(app)
 
     with app.app_context():
-        db.create_all()
+        schema.upgrade_to_head()
         _first_admin(cfg)
     return app
 
 
+def _recordings(cfg: Config):
+    """Where terminal recordings go (None when KWS_RECORD=0); old ones are pruned at start."""
+    from .terminal.recording import RecordingLimits, RecordingStore
+    if not cfg.RECORD:
+        return None
+    store = RecordingStore(cfg.RECORDINGS_DIR, RecordingLimits(
+        cfg.RECORDING_MAX_BYTES, cfg.RECORDINGS_MAX_BYTES, cfg.RECORDING_RETENTION_DAYS * 86400, cfg.RECORD_INPUT))
+    store.prune()
+    return store
+
+
 def _security(app: Flask) -> None:
+    from .auth import guard
     from .models import User
 
     @login_manager.user_loader
@@ -78,6 +95,8 @@ def _security(app: Flask) -> None:
                 request.headers.get("Origin"), request.environ, app.config["ALLOWED_ORIGINS"]):
             return jsonify(error={"code": "forbidden", "message": "cross-origin request refused"}), 403
         return None
+
+    guard.init_app(app)   # bearer tokens, then CSRF on every other state-changing request
 
     @app.after_request
     def _headers(resp):

@@ -1,35 +1,148 @@
 """Who may do what: one place that every listing, terminal and transfer asks.
 
-The access-control issue fills these in (rules per user/role, impersonation, audit);
-until then every authenticated user may do everything the console's own credentials
-allow, and audit events only go to the log.
+Rules (models.Rule) grant a user, or everyone with a role, the clusters and namespaces
+matching glob patterns; seeing them is implied, exec/upload/download are flags. Nothing
+is allowed without a rule, except to admins, who may do everything the console's own
+credentials allow. In impersonation mode (KWS_IMPERSONATE=1) the console also asks the
+cluster to act as the web user, so the cluster's RBAC decides on top of the rules.
 """
 from __future__ import annotations
 
 import logging
+from fnmatch import fnmatchcase
+
+from flask import Flask, current_app, has_app_context, has_request_context, request
+
+from .errors import Forbidden
+from .extensions import db
+from .models import AuditEvent, Rule, User
 
 log = logging.getLogger("webshell.audit")
 
 # Actions checked by callers.
 LIST, EXEC, UPLOAD, DOWNLOAD = "list", "exec", "upload", "download"
+_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download"}
+_COLUMNS = ("cluster", "namespace", "pod")
+_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    """Remember the app so that audit events from background greenlets reach the database."""
+    global _app
+    _app = app
+
+
+def _account(user) -> User | None:
+    """A logged-in, active User behind `user` (a User, current_user, or None)."""
+    user = getattr(user, "_get_current_object", lambda: user)()
+    if isinstance(user, User) and user.is_active:
+        return user
+    return None
+
+
+def rules_for(user: User) -> list[Rule]:
+    conds = [Rule.user_id == user.id] + ([Rule.role == user.role] if user.role else [])
+    return list(db.session.execute(db.select(Rule).where(db.or_(*conds))).scalars())
+
+
+def _grants(rule: Rule, action: str, cluster: str, namespace: str | None) -> bool:
+    if not fnmatchcase(cluster, rule.clusters):
+        return False
+    if namespace is not None and not fnmatchcase(namespace, rule.namespaces):
+        return False
+    return action == LIST or bool(getattr(rule, _FLAGS[action]))
+
+
+def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bool:
+    """May `user` do `action` in cluster (and namespace, when given)? Without a namespace: anywhere in it."""
+    if action != LIST and action not in _FLAGS:
+        raise ValueError(f"unknown action {action!r}")
+    account = _account(user)
+    if account is None:
+        return False
+    if account.is_admin:
+        return True
+    return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
 
 def check(user, action: str, cluster: str, namespace: str | None = None) -> None:
-    """Raise errors.Forbidden unless `user` may do `action` in cluster/namespace."""
-    return None
+    """Raise errors.Forbidden unless `user` may do `action` in cluster/namespace (and audit the denial)."""
+    if allowed(user, action, cluster, namespace):
+        return
+    audit("access.denied", user, action=action, cluster=cluster, namespace=namespace)
+    where = f"namespace '{namespace}' of cluster '{cluster}'" if namespace else f"cluster '{cluster}'"
+    verb = "see" if action == LIST else action
+    raise Forbidden(f"you may not {verb} in {where}")
 
 
 def visible(user, cluster: str, namespaces: list[str]) -> list[str]:
     """The namespaces of `cluster` that `user` may see."""
-    return namespaces
+    account = _account(user)
+    if account is None:
+        return []
+    if account.is_admin:
+        return list(namespaces)
+    rules = [r for r in rules_for(account) if fnmatchcase(cluster, r.clusters)]
+    return [ns for ns in namespaces if any(fnmatchcase(ns, r.namespaces) for r in rules)]
+
+
+def visible_clusters(user, clusters: list[str]) -> list[str]:
+    """The clusters `user` may see at least one namespace of."""
+    return [c for c in clusters if allowed(user, LIST, c)]
 
 
 def impersonation(user) -> dict[str, str] | None:
-    """Extra headers that make the cluster act as `user` (impersonation mode), or None."""
-    return None
+    """Extra headers that make the cluster act as `user` (impersonation mode), or None.
+
+    Admins act with the console's own identity; everyone else as their user name and,
+    when they have one, their role as a group.
+    """
+    account = _account(user)
+    app = current_app if has_app_context() else _app
+    if account is None or app is None or not app.config.get("IMPERSONATE") or account.is_admin:
+        return None
+    headers = {"Impersonate-User": account.username}
+    if account.role:
+        headers["Impersonate-Group"] = account.role
+    return headers
+
+
+def _plain(value):
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def audit(event: str, user, **fields) -> None:
-    """Record an audit event (never keystrokes or file contents)."""
+    """Record an audit event in the database (never keystrokes, passwords, tokens or file contents).
+
+    `user` is a User, current_user, a user id (str/int), a user name, or None.
+    Known columns (cluster, namespace, pod) are searchable; other fields go to `detail`.
+    """
+    user = getattr(user, "_get_current_object", lambda: user)()
+    ip = request.remote_addr if has_request_context() else None
     log.info("audit %s user=%s %s", event, getattr(user, "username", user),
-             " ".join(f"{k}={v}" for k, v in fields.items()))
+             " ".join(f"{k}={v}" for k, v in fields.items() if v is not None))
+    app = current_app._get_current_object() if has_app_context() else _app
+    if app is None:
+        return
+    try:
+        # Its own app context, so its own database session: the caller's transaction is left alone.
+        with app.app_context():
+            uid, name = _identify(user)
+            row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
+                             **{k: _plain(fields.pop(k, None)) for k in _COLUMNS})
+            row.detail = {k: _plain(v) for k, v in fields.items() if v is not None}
+            db.session.add(row)
+            db.session.commit()
+    except Exception:  # noqa: BLE001 - auditing must never break the action it records
+        log.exception("could not store audit event %s", event)
+
+
+def _identify(user) -> tuple[int | None, str | None]:
+    if isinstance(user, User):
+        return user.id, user.username
+    if isinstance(user, int) or (isinstance(user, str) and user.isdigit()):
+        found = db.session.get(User, int(user))
+        return int(user), found.username if found else None
+    if isinstance(user, str):
+        return None, user
+    return None, None

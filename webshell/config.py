@@ -64,6 +64,17 @@ class Config:
         self.LIST_MAX_BYTES = _int("LIST_MAX_BYTES", 16 * 1024 ** 2)
         self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_SECONDS = _float("LOGIN_LOCK_SECONDS", 60.0)
+        # Access control and audit
+        self.IMPERSONATE = _env("IMPERSONATE", "0") == "1"       # act as the web user towards the cluster
+        self.AUTH_RECHECK = _float("AUTH_RECHECK", 2.0)          # seconds between re-checks of live sockets
+        self.AUDIT_PAGE_SIZE = _int("AUDIT_PAGE_SIZE", 100)
+        self.TOKEN_MAX_DAYS = _float("TOKEN_MAX_DAYS", 366.0)     # longest expiry a user may choose
+        self.RECORD = _env("RECORD", "1") == "1"                  # record terminal output (asciicast v2)
+        self.RECORD_INPUT = _env("RECORD_INPUT", "0") == "1"      # keystrokes too (typed passwords!)
+        self.RECORDINGS_DIR = Path(_env("RECORDINGS_DIR", str(self.INSTANCE_DIR / "recordings")))
+        self.RECORDING_MAX_BYTES = _int("RECORDING_MAX_BYTES", 50 * 1024 ** 2)         # one session
+        self.RECORDINGS_MAX_BYTES = _int("RECORDINGS_MAX_BYTES", 2 * 1024 ** 3)        # all of them
+        self.RECORDING_RETENTION_DAYS = _float("RECORDING_RETENTION_DAYS", 30.0)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,16 +1,31 @@
-"""Database models."""
+"""Database models: users, access rules, API tokens, audit events.
+
+The schema is owned by the Alembic migrations in migrations/; keep the two in step
+(`flask --app webshell db migrate` drafts a new revision from these classes).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
 
+TOKEN_PREFIX = "kws_"
 
-def _now() -> dt.datetime:
+
+def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands datetimes back naive; every stored time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
 
 
 class User(UserMixin, db.Model):
@@ -22,7 +37,8 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     is_admin = db.Column(db.Boolean, nullable=False, default=False)
     disabled = db.Column(db.Boolean, nullable=False, default=False)
-    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=_now)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=now)
+    role = db.Column(db.String(80), nullable=True)   # rules may name a role instead of a user
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -33,3 +49,76 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return not self.disabled
+
+
+class Rule(db.Model):
+    """Allows a user (or everyone with a role) to see clusters/namespaces matching globs, and maybe more."""
+
+    __tablename__ = "rules"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True)
+    role = db.Column(db.String(80), nullable=True, index=True)
+    clusters = db.Column(db.String(255), nullable=False, default="*")     # glob
+    namespaces = db.Column(db.String(255), nullable=False, default="*")   # glob
+    can_exec = db.Column(db.Boolean, nullable=False, default=False)
+    can_upload = db.Column(db.Boolean, nullable=False, default=False)
+    can_download = db.Column(db.Boolean, nullable=False, default=False)
+    user = db.relationship("User", backref=db.backref("rules", cascade="all, delete-orphan", passive_deletes=True))
+
+    def describe(self) -> str:
+        who = f"user {self.user.username}" if self.user_id else f"role {self.role}"
+        can = [a for a, ok in (("exec", self.can_exec), ("upload", self.can_upload),
+                               ("download", self.can_download)) if ok]
+        return f"#{self.id} {who}: {self.clusters}/{self.namespaces} list{''.join(',' + c for c in can)}"
+
+
+class ApiToken(db.Model):
+    """A bearer token for dashboards and scripts; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(80), nullable=False)
+    token_hash = db.Column(db.String(64), unique=True, nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=now)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=True)
+    revoked_at = db.Column(db.DateTime(timezone=True), nullable=True)
+    last_used_at = db.Column(db.DateTime(timezone=True), nullable=True)
+    user = db.relationship("User", backref=db.backref("tokens", cascade="all, delete-orphan", passive_deletes=True))
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        # Tokens are 256 random bits: a fast hash is enough, and makes lookup by hash possible.
+        return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str, expires_at: dt.datetime | None = None) -> tuple["ApiToken", str]:
+        """A new token row and its secret (the only time the secret exists in clear)."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        return cls(user=user, name=name, token_hash=cls.hash(secret), expires_at=expires_at), secret
+
+    def usable(self, at: dt.datetime | None = None) -> bool:
+        at = at or now()
+        expires = aware(self.expires_at)
+        return self.revoked_at is None and (expires is None or expires > at) and self.user.is_active
+
+
+class AuditEvent(db.Model):
+    """One audited action: who, what, where, and whether it was allowed."""
+
+    __tablename__ = "audit_events"
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=now, index=True)
+    event = db.Column(db.String(64), nullable=False, index=True)
+    user_id = db.Column(db.Integer, nullable=True)     # no foreign key: the trail outlives users
+    username = db.Column(db.String(80), nullable=True, index=True)
+    ip = db.Column(db.String(64), nullable=True)
+    cluster = db.Column(db.String(255), nullable=True)
+    namespace = db.Column(db.String(255), nullable=True)
+    pod = db.Column(db.String(255), nullable=True)
+    detail = db.Column(db.JSON, nullable=False, default=dict)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "at": aware(self.at).isoformat(), "event": self.event, "user": self.username,
+                "ip": self.ip, "cluster": self.cluster, "namespace": self.namespace, "pod": self.pod,
+                "detail": self.detail or {}}

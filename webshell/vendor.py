@@ -16,6 +16,8 @@ ASSETS = {
     "addon-web-links.js": "@xterm/addon-web-links/lib/addon-web-links.js",
     "addon-unicode11.js": "@xterm/addon-unicode11/lib/addon-unicode11.js",
     "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "asciinema-player.min.js": "asciinema-player/dist/bundle/asciinema-player.min.js",
+    "asciinema-player.css": "asciinema-player/dist/bundle/asciinema-player.css",
 }
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import access
 from ..extensions import db
 from ..models import User
 from .throttle import LoginThrottle
@@ -41,17 +42,22 @@ def login():
     wait = _throttle().retry_after(*keys)
     if wait > 0:
         log.warning("login throttled: user=%s ip=%s", username, request.remote_addr)
+        access.audit("login.throttled", username[:80] or None)
         flash(f"Too many failed logins. Try again in {int(wait) + 1} seconds.")
         return render_template("login.html", next=request.form.get("next", "")), 429
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
-    if user is None or not user.check_password(password) or not user.is_active:
+    good = user is not None and user.check_password(password)
+    if not good or not user.is_active:
         _throttle().failed(*keys)
         log.info("login failed: user=%s ip=%s", username, request.remote_addr)
+        access.audit("login.failed", user if user is not None else (username[:80] or None),
+                     why="account disabled" if good else "bad credentials")
         flash("Wrong user name or password, or the account is disabled.")
         return render_template("login.html", next=request.form.get("next", "")), 401
     _throttle().succeeded(*keys)
     login_user(user)
     log.info("login: user=%s ip=%s", username, request.remote_addr)
+    access.audit("login", user)
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -60,6 +66,7 @@ def login():
 def logout():
     from ..terminal.namespace import terminal
     uid = current_user.get_id()
+    access.audit("logout", current_user)
     logout_user()
     terminal().disconnect_user(uid, "logged out")
     return redirect(url_for("auth.login_form"))

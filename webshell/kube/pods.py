@@ -23,10 +23,11 @@ class Target:
         return f"{self.cluster}/{self.namespace}/{self.pod}/{self.container}"
 
 
-def list_namespaces(reg: ClusterRegistry, cluster: str) -> list[str]:
+def list_namespaces(reg: ClusterRegistry, cluster: str, headers: dict[str, str] | None = None) -> list[str]:
+    """`headers`: extra request headers (impersonation), on this call only."""
     core = reg.core(cluster)
     try:
-        items = core.list_namespace(_request_timeout=reg.timeout).items
+        items = core.list_namespace(_request_timeout=reg.timeout, _headers=headers).items
     except Exception as e:  # noqa: BLE001 - translated or re-raised
         raise translate(e, f"list namespaces of cluster '{cluster}'") from None
     return sorted(ns.metadata.name for ns in items)
@@ -52,10 +53,11 @@ def summarize(pod) -> dict:
             "containers": _container_summaries(pod)}
 
 
-def list_pods(reg: ClusterRegistry, cluster: str, namespace: str) -> list[dict]:
+def list_pods(reg: ClusterRegistry, cluster: str, namespace: str,
+              headers: dict[str, str] | None = None) -> list[dict]:
     core = reg.core(cluster)
     try:
-        items = core.list_namespaced_pod(namespace, _request_timeout=reg.timeout).items
+        items = core.list_namespaced_pod(namespace, _request_timeout=reg.timeout, _headers=headers).items
     except Exception as e:  # noqa: BLE001
         raise translate(e, f"list pods in namespace '{namespace}'",
                         f"namespace '{namespace}' not found") from None
@@ -73,11 +75,12 @@ def default_container(pod) -> str:
     return wanted if wanted in names else names[0]
 
 
-def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, container: str | None) -> Target:
+def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, container: str | None,
+            headers: dict[str, str] | None = None) -> Target:
     """Check that the container exists and runs; raise NotFound / NotRunning with a clear message."""
     core = reg.core(cluster)
     try:
-        obj = core.read_namespaced_pod(pod, namespace, _request_timeout=reg.timeout)
+        obj = core.read_namespaced_pod(pod, namespace, _request_timeout=reg.timeout, _headers=headers)
     except Exception as e:  # noqa: BLE001
         raise translate(e, f"read pod '{pod}' in namespace '{namespace}'",
                         f"pod '{pod}' not found in namespace '{namespace}'") from None

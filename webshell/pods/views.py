@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from .. import access
+from ..errors import Forbidden
 from ..kube import pods
 from ..kube.clusters import ClusterRegistry
 
@@ -33,18 +34,27 @@ def deep_link(cluster: str, namespace: str, pod: str):
 @bp.get("/api/clusters")
 @login_required
 def list_clusters():
-    return jsonify(clusters=clusters().names())
+    return jsonify(clusters=access.visible_clusters(current_user, clusters().names()))
 
 
 @bp.get("/api/clusters/<cluster>/namespaces")
 @login_required
 def list_namespaces(cluster: str):
     access.check(current_user, access.LIST, cluster)
-    return jsonify(namespaces=access.visible(current_user, cluster, pods.list_namespaces(clusters(), cluster)))
+    headers = access.impersonation(current_user)
+    try:
+        names = pods.list_namespaces(clusters(), cluster, headers)
+    except Forbidden:
+        if headers is None:
+            raise
+        # Impersonated users often may not list namespaces (a cluster-wide right): offer the
+        # names the rules allow; the cluster still decides on what is inside each of them.
+        names = pods.list_namespaces(clusters(), cluster)
+    return jsonify(namespaces=access.visible(current_user, cluster, names))
 
 
 @bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")
 @login_required
 def list_pods(cluster: str, namespace: str):
     access.check(current_user, access.LIST, cluster, namespace)
-    return jsonify(pods=pods.list_pods(clusters(), cluster, namespace))
+    return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, access.impersonation(current_user)))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 
 from flask import current_app, request
@@ -9,7 +10,9 @@ from flask_login import current_user
 from flask_socketio import Namespace
 
 from .. import access
-from ..errors import BadRequest, Unauthorized, WebshellError
+from ..admin.live import LiveHub
+from ..auth import sockets as sockauth
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
 from ..extensions import socketio
 from . import validate
 from .registry import SessionRegistry, Settings
@@ -33,6 +36,10 @@ def _emit_output(session, sid, data, ack):
                   callback=ack)
 
 
+def _emit_to(event, payload, sid):
+    socketio.emit(event, payload, to=sid, namespace=NAMESPACE)
+
+
 def _emit_exit(session, sid, code, reason):
     if sid:
         socketio.emit("exit", {"session": session.id, "code": code, "reason": reason}, to=sid,
@@ -43,6 +50,7 @@ def _answer(fn):
     """Run a handler; turn every error into {ok: false, error: {code, message}}."""
     def wrapper(self, data=None):
         try:
+            self.guard.act_as(request.sid)   # a token socket acts as the token's user, checked live
             return {"ok": True, **(fn(self, data) or {})}
         except WebshellError as e:
             return {"ok": False, "error": e.to_dict()}
@@ -56,11 +64,16 @@ def _answer(fn):
 class TerminalNamespace(Namespace):
     """Client events → registry calls. Every emit goes to the session's current client only."""
 
-    def __init__(self, registry: SessionRegistry, max_input: int, max_size: int):
+    def __init__(self, registry: SessionRegistry, max_input: int, max_size: int, hub: LiveHub,
+                 recheck_interval: float):
         super().__init__(NAMESPACE)
         self.registry, self.max_input, self.max_size = registry, max_input, max_size
         self.sids_by_user: dict[str, set[str]] = defaultdict(set)
         self.user_by_sid: dict[str, str] = {}
+        self.hub = hub   # recordings and admin watchers
+        self.guard = sockauth.SocketGuard(recheck_interval, self.disconnect_user,
+                                          lambda sid: socketio.server.disconnect(sid, namespace=NAMESPACE),
+                                          lambda sid, reason: self._close(sid, reason))
 
     def _user(self) -> str:
         uid = self.user_by_sid.get(request.sid)
@@ -69,17 +82,24 @@ class TerminalNamespace(Namespace):
         return uid
 
     def on_connect(self, auth=None):
-        if not current_user.is_authenticated:
-            log.info("socket refused: not authenticated sid=%s", request.sid)
-            raise ConnectionRefusedError("authentication required")
-        uid = current_user.get_id()
+        try:
+            user, token_id = sockauth.authenticate(auth)   # token ({token} or Bearer), else the cookie
+        except Unauthorized as e:
+            log.info("socket refused: %s sid=%s", e.message, request.sid)
+            raise ConnectionRefusedError(e.message) from None
+        uid = user.get_id()
         self.user_by_sid[request.sid] = uid
         self.sids_by_user[uid].add(request.sid)
+        self.guard.connected(request.sid, user, token_id)
+        self.guard.start(current_app._get_current_object(), socketio.start_background_task, socketio.sleep,
+                         lambda: {s.owner for s in self.registry.sessions()})
 
     def on_disconnect(self, *args):
         uid = self.user_by_sid.pop(request.sid, None)
         if uid is not None:
             self.sids_by_user[uid].discard(request.sid)
+        self.guard.disconnected(request.sid)
+        self.hub.unwatch(request.sid)
         self.registry.detach_client(request.sid)
 
     @_answer
@@ -95,6 +115,8 @@ class TerminalNamespace(Namespace):
             access.audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
                          current_user, code=e.code, **target)
             raise
+        self.hub.started(s, d["cols"], d["rows"], current_user.username)
+        self.guard.opened(request.sid, s.id)
         access.audit("terminal.open", current_user, session=s.id, shell=s.shell[0], **target)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container}
 
@@ -133,6 +155,61 @@ class TerminalNamespace(Namespace):
                               "attached": s.sid is not None}
                              for s in self.registry.sessions(self._user()) if not s.closed]}
 
+    # -- admins: list every live session, watch one read-only, terminate ------------
+    def _admin(self, what: str) -> None:
+        if not (current_user.is_authenticated and current_user.is_admin):
+            access.audit("access.denied", current_user, action=what)
+            raise Forbidden("only admins may do that")
+
+    def live(self, session_id: str):
+        s = next((s for s in self.registry.sessions() if s.id == session_id and not s.closed), None)
+        if s is None:
+            raise NotFound("no such live session")
+        return s
+
+    @_answer
+    def on_sessions(self, data):
+        self._admin("sessions")
+        return {"sessions": [self.hub.describe(s) for s in self.registry.sessions() if not s.closed]}
+
+    @_answer
+    def on_watch(self, data):
+        self._admin("watch")
+        s = self.live(validate.session_id(data))
+        watched = self.hub.watch(s.id, request.sid)
+        access.audit("session.watch", current_user, session=s.id, owner=s.owner, cluster=s.target.cluster,
+                     namespace=s.target.namespace, pod=s.target.pod)
+        return watched
+
+    @_answer
+    def on_unwatch(self, data):
+        self.hub.unwatch(request.sid, validate.session_id(data))
+
+    @_answer
+    def on_terminate(self, data):
+        self._admin("terminate")
+        self.terminate(validate.session_id(data), current_user)
+
+    def terminate(self, session_id: str, by) -> None:
+        s = self.live(session_id)
+        access.audit("session.terminate", by, session=s.id, owner=s.owner, cluster=s.target.cluster,
+                     namespace=s.target.namespace, pod=s.target.pod)
+        s.close(f"terminated by admin {by.username}")
+
+    def _close(self, session_id: str, reason: str) -> None:
+        for s in self.registry.sessions():
+            if s.id == session_id:
+                s.close(reason)
+
+    def ended(self, session, code, reason) -> None:
+        """Every session end: stop its recording, tell its watchers, audit it with its duration."""
+        self.hub.ended(session, code, reason)
+        self.guard.ended(session.id)
+        t = session.target
+        access.audit("terminal.close", session.owner, session=session.id, cluster=t.cluster,
+                     namespace=t.namespace, pod=t.pod, container=t.container, code=code, reason=reason,
+                     duration=round(time.time() - session.started_at, 1))
+
     def disconnect_user(self, uid: str, reason: str) -> None:
         """Log-out and the like: end the user's sessions and drop their sockets."""
         self.registry.close_owner(uid, reason)
@@ -142,8 +219,15 @@ class TerminalNamespace(Namespace):
 
 def init_app(app, clusters) -> TerminalNamespace:
     cfg = app.config
-    registry = SessionRegistry(clusters, SocketIORuntime(), Settings.from_config(cfg), _emit_output, _emit_exit)
-    ns = TerminalNamespace(registry, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"])
+    namespaces: list[TerminalNamespace] = []
+
+    def on_exit(session, sid, code, reason):
+        _emit_exit(session, sid, code, reason)
+        namespaces[0].ended(session, code, reason)
+    registry = SessionRegistry(clusters, SocketIORuntime(), Settings.from_config(cfg), _emit_output, on_exit)
+    hub = LiveHub(app.extensions.get("kws.recordings"), _emit_to, cfg["REPLAY_BYTES"])
+    ns = TerminalNamespace(registry, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"], hub, cfg["AUTH_RECHECK"])
+    namespaces.append(ns)
     socketio.on_namespace(ns)
     app.extensions["kws.terminal"] = ns
     return ns

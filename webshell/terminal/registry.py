@@ -71,7 +71,7 @@ class SessionRegistry:
         self._check_limits(owner)
         if command is not None and command not in self.settings.allowed_commands:
             raise BadRequest("command is not in the allow-list; omit it to get a shell")
-        target = pods.resolve(self.clusters, cluster, namespace, pod, container)
+        target = pods.resolve(self.clusters, cluster, namespace, pod, container, headers)
         api = self.clusters.api_client(cluster)
         shells = [a[0] for a in self.settings.shells]
         # First through the PID-announcing `sh` wrapper; without `sh` in the image, directly.

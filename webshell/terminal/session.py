@@ -60,6 +60,8 @@ class TerminalSession:
         self._exit_status: frames.ExitStatus | None = None
         self._hangup = hangup
         self._finished = threading.Event()     # the remote process has been dealt with
+        # Recording and admin watchers: ("o" output | "i" input | "r" b"COLSxROWS", data).
+        self.tap: Callable[[str, bytes], None] | None = None
 
     # -- client side -------------------------------------------------------
     def attach(self, sid: str) -> bytes:
@@ -87,10 +89,23 @@ class TerminalSession:
         return True
 
     def write(self, data: bytes) -> bool:
-        return not self.closed and self.stream.write(data)
+        if self.closed:
+            return False
+        self._tapped("i", data)
+        return self.stream.write(data)
 
     def resize(self, cols: int, rows: int) -> bool:
-        return not self.closed and self.stream.resize(cols, rows)
+        if self.closed:
+            return False
+        self._tapped("r", f"{cols}x{rows}".encode())
+        return self.stream.resize(cols, rows)
+
+    def _tapped(self, kind: str, data: bytes) -> None:
+        if self.tap is not None:
+            try:
+                self.tap(kind, data)
+            except Exception:  # noqa: BLE001 - a recorder never takes the terminal down
+                log.exception("session %s: tap failed", self.id)
 
     # -- pump --------------------------------------------------------------
     def start(self) -> None:
@@ -100,6 +115,7 @@ class TerminalSession:
         reason = "connection to the container closed"
         try:
             if self._unsent:
+                self._tapped("o", bytes(self._unsent))
                 self._flush()
             while not self.closed:
                 frame = self.stream.read()
@@ -130,6 +146,7 @@ class TerminalSession:
         channel, payload = frame
         if channel in (frames.STDOUT, frames.STDERR):
             self._unsent += payload
+            self._tapped("o", payload)
         elif channel == frames.ERROR:
             self._exit_status = frames.exit_status(payload)
 

@@ -1,0 +1,1 @@
+"""Admin pages: live sessions (watch, terminate), audit log, recordings."""

@@ -1,0 +1,71 @@
+"""Every HTTP request: bearer-token authentication, then CSRF for cookie-authenticated changes.
+
+A request with `Authorization: Bearer` is authenticated by that token alone (its cookie,
+if any, is ignored), so it needs no CSRF token: a cross-site page can make a browser
+send cookies, never this header. Every other state-changing request must carry a CSRF
+token (form field csrf_token or header X-CSRFToken), uploads included.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
+
+from .. import access
+from ..extensions import csrf
+from . import tokens
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (or KWS_COOKIE_SECURE=1)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        from flask import has_request_context
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
+def _unauthorized(message: str):
+    resp = jsonify(error={"code": "unauthorized", "message": message})
+    resp.status_code = 401
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="kube-webshell"'
+    return resp
+
+
+def _csrf_exempt(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return False
+    bp = app.blueprints.get(request.blueprint or "")
+    return (f"{view.__module__}.{view.__name__}" in getattr(csrf, "_exempt_views", set())
+            or bp in getattr(csrf, "_exempt_blueprints", set()))
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False   # checked below, after bearer authentication
+
+    @app.before_request
+    def _authenticate():
+        g.kws_token_id = None
+        secret = tokens.bearer(request.headers.get("Authorization"))
+        if secret is not None:
+            if "token" in request.args or "access_token" in request.args:
+                return _unauthorized("tokens are never accepted in a URL")
+            token = tokens.authenticate(secret) if secret else None
+            if token is None:
+                access.audit("token.denied", None, path=request.path)
+                return _unauthorized("invalid, expired or revoked token")
+            g._login_user = token.user      # Flask-Login's per-request user: the cookie is not consulted
+            g.kws_token_id = token.id
+            return None
+        if request.method in app.config["WTF_CSRF_METHODS"] and request.endpoint and not _csrf_exempt(app):
+            csrf.protect()
+        return None
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(err: CSRFError):
+        access.audit("csrf.denied", None, path=request.path, method=request.method)
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "csrf", "message": err.description}), 400
+        return err.description, 400
