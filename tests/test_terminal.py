@@ -328,3 +328,45 @@ def test_fast_typing_arrives_in_order(term):
         term.sio.emit("input", {"session": s, "data": ch}, namespace="/terminal")
     term.send(s, "\n")
     term.wait_for(s, b"\r" + text[5:].encode() + b"\r\n")   # echo's own output line, intact
+
+
+def _exec_connections(server, cluster) -> int:
+    """Established TCP connections from the server to the API server (exec websockets and the pool)."""
+    import psutil
+    port = json.loads(cluster.state_file.read_text())["ports"]["apiserver"]
+    return sum(1 for c in psutil.Process(server.proc.pid).net_connections("tcp")
+               if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED)
+
+
+def test_nothing_left_in_the_server(cluster, make_server):
+    """After close, grace expiry and remote exit: no session, pump, hang-up task or exec socket remains."""
+    srv = make_server(session_grace=1)
+    http = login(srv)
+    stats = lambda: http.get(f"{srv.url}/api/stats").json()["terminals"]  # noqa: E731
+    t = Term(srv, http)
+    first = t.open()
+    t.send(first, "echo up\n")
+    t.wait_for(first, "up")
+    baseline = _exec_connections(srv, cluster) - 1   # the API client's own pool stays
+    sessions = [first, t.open(pod="web-2"), t.open(pod="multi")]
+    assert stats()["pumps"] == 3
+    assert _exec_connections(srv, cluster) >= baseline + 3
+    t.call("close", {"session": sessions[0]})              # closed by the user
+    t.send(sessions[1], "exit\n")                          # the shell exits by itself
+    t.wait_exit(sessions[1])
+    t.close()                                              # the third waits out its grace period
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        st = stats()
+        if st == {"sessions": 0, "pumps": 0, "hangups": 0} and _exec_connections(srv, cluster) <= baseline + 1:
+            break
+        time.sleep(0.2)
+    assert stats() == {"sessions": 0, "pumps": 0, "hangups": 0}
+    assert _exec_connections(srv, cluster) <= baseline + 1
+
+
+def test_stats_are_for_admins(server, admin):
+    server.create_user("statsviewer", "statsviewer-pw-1")
+    other = login(server, "statsviewer", "statsviewer-pw-1")
+    assert other.get(f"{server.url}/api/stats").status_code == 403
+    assert admin.get(f"{server.url}/api/stats").status_code == 200

@@ -58,3 +58,12 @@ def list_namespaces(cluster: str):
 def list_pods(cluster: str, namespace: str):
     access.check(current_user, access.LIST, cluster, namespace)
     return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, access.impersonation(current_user)))
+
+
+@bp.get("/api/stats")
+@login_required
+def stats():
+    """Admins: live terminals and the background work behind them."""
+    if not getattr(current_user, "is_admin", False):
+        raise Forbidden("only admins may read server statistics")
+    return jsonify(terminals=current_app.extensions["kws.terminal"].registry.stats())

@@ -151,6 +151,12 @@ class SessionRegistry:
         with self._lock:
             return [s for s in self._sessions.values() if owner is None or s.owner == owner]
 
+    def stats(self) -> dict:
+        """Live sessions and the background work behind them."""
+        with self._lock:
+            live = len(self._sessions)
+        return {"sessions": live, **TerminalSession.running}
+
     def detach_client(self, sid: str) -> None:
         """A socket went away: its sessions wait for the grace period."""
         for s in self.sessions():

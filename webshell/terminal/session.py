@@ -38,6 +38,15 @@ ExitSink = Callable[["TerminalSession", "str | None", "int | None", str], None]
 class TerminalSession:
     """Owns one exec stream; exactly one pump reads it, anyone may write, resize or close."""
 
+    # Background work alive across all sessions (for /api/stats and the leak tests).
+    running = {"pumps": 0, "hangups": 0}
+    _running_lock = threading.Lock()
+
+    @classmethod
+    def _count(cls, what: str, delta: int) -> None:
+        with cls._running_lock:
+            cls.running[what] += delta
+
     def __init__(self, owner: str, target: Target, shell: list[str], stream: ExecStream,
                  limits: Limits, runtime: Runtime, on_output: OutputSink, on_exit: ExitSink,
                  initial: bytes = b"", hangup: Callable[[], bool] | None = None):
@@ -113,6 +122,7 @@ class TerminalSession:
 
     def _pump(self) -> None:
         reason = "connection to the container closed"
+        self._count("pumps", 1)
         try:
             if self._unsent:
                 self._tapped("o", bytes(self._unsent))
@@ -141,6 +151,7 @@ class TerminalSession:
                 self.close(st.reason, st.code)
             else:
                 self.close(self.close_reason or reason)
+            self._count("pumps", -1)
 
     def _take(self, frame: tuple[int, bytes]) -> None:
         channel, payload = frame
@@ -206,6 +217,7 @@ class TerminalSession:
         log.info("session %s closed: user=%s target=%s reason=%s", self.id, self.owner, self.target, reason)
         self._on_exit(self, sid, code, reason)
         if self._hangup is not None and self._exit_status is None:
+            self._count("hangups", 1)
             self.runtime.spawn(self._hang_up)
         else:
             self._finished.set()
@@ -218,6 +230,7 @@ class TerminalSession:
         except Exception:  # noqa: BLE001
             log.exception("session %s: hang-up failed", self.id)
         finally:
+            self._count("hangups", -1)
             self._finished.set()
 
     def wait_finished(self, timeout: float) -> bool:
