@@ -1,6 +1,9 @@
 """Entry point: serve kube-webshell with Flask-SocketIO (eventlet unless KWS_ASYNC_MODE says otherwise)."""
 import os
+import warnings
 
+# eventlet announces its maintenance mode at import; the design card chose it knowingly.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 ASYNC_MODE = os.environ.get("KWS_ASYNC_MODE", "eventlet")
 if ASYNC_MODE == "eventlet":
     import eventlet

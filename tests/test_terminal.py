@@ -370,3 +370,8 @@ def test_stats_are_for_admins(server, admin):
     other = login(server, "statsviewer", "statsviewer-pw-1")
     assert other.get(f"{server.url}/api/stats").status_code == 403
     assert admin.get(f"{server.url}/api/stats").status_code == 200
+
+
+def test_idle_server_stops_on_sigterm(make_server):
+    srv = make_server()
+    assert srv.stop() == 0   # exits by itself (0), not killed after the helper's 20 s wait

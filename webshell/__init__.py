@@ -130,5 +130,5 @@ def _first_admin(cfg: Config) -> None:
     db.session.commit()
     if not cfg.ADMIN_PASSWORD:
         print(f"\n  First start: created user '{cfg.ADMIN_USER}' with password: {password}\n"
-              "  (shown once; change it with `flask create-user` / set KWS_ADMIN_PASSWORD on a new database)\n",
+              f"  (shown once; change it with `flask --app webshell reset-password {cfg.ADMIN_USER}`)\n",
               file=sys.stderr, flush=True)

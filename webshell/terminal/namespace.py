@@ -238,7 +238,11 @@ def terminal() -> TerminalNamespace:
 
 
 def shutdown_on_signals(app) -> None:
-    """On SIGTERM/SIGINT: close every session and hang up its shell, then exit."""
+    """On SIGTERM/SIGINT: close every session and hang up its shell, then exit.
+
+    The reaper starts now, not at the first terminal: its one-second loop also keeps the
+    event loop waking up, so the task spawned from the signal handler runs promptly.
+    """
     import os
     import signal
 
@@ -254,5 +258,6 @@ def shutdown_on_signals(app) -> None:
         log.info("signal %s: closing every terminal", signum)
         socketio.start_background_task(_stop)
 
+    app.extensions["kws.terminal"].registry.start_reaper()
     signal.signal(signal.SIGTERM, _handler)
     signal.signal(signal.SIGINT, _handler)

@@ -67,7 +67,7 @@ class SessionRegistry:
     def open(self, owner: str, cluster: str, namespace: str, pod: str, container: str | None,
              command: list[str] | None, cols: int, rows: int, sid: str,
              headers: dict[str, str] | None = None) -> TerminalSession:
-        self._ensure_reaper()
+        self.start_reaper()
         self._check_limits(owner)
         if command is not None and command not in self.settings.allowed_commands:
             raise BadRequest("command is not in the allow-list; omit it to get a shell")
@@ -182,7 +182,8 @@ class SessionRegistry:
         self._on_exit(session, sid, code, reason)
 
     # -- reaper -------------------------------------------------------------
-    def _ensure_reaper(self) -> None:
+    def start_reaper(self) -> None:
+        """Run the reaper greenlet (idempotent): grace expiry, pod checks, and a hub that never sleeps long."""
         with self._lock:
             if self._reaper_started:
                 return
