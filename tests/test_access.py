@@ -29,8 +29,12 @@ def add_user(server: ConsoleServer, name: str, *rules: list[str], role: str | No
         cli(server, "add-rule", "--user", name, *rule)
 
 
-def admin_events(server: ConsoleServer, **filters) -> list[dict]:
-    r = login(server).get(f"{server.url}/api/admin/audit", params=filters)
+def admin_events(server: ConsoleServer, token: str | None = None, **filters) -> list[dict]:
+    """Audit events through the admin API (as the logged-in admin, or with an admin's API token)."""
+    if token:
+        r = requests.get(f"{server.url}/api/admin/audit", params=filters, headers={"Authorization": f"Bearer {token}"})
+    else:
+        r = login(server).get(f"{server.url}/api/admin/audit", params=filters)
     assert r.status_code == 200, r.text
     return r.json()["events"]
 

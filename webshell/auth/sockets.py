@@ -112,6 +112,8 @@ class SocketGuard:
             idents = dict(self._by_sid)
             token_sessions = dict(self._token_sessions)
         uids = {i.uid for i in idents.values()} | set(session_owners)
+        if not uids and not token_sessions:
+            return
         ids = [int(u) for u in uids if u.isdigit()]
         active = {str(u.id) for u in db.session.execute(db.select(User).where(User.id.in_(ids))).scalars()
                   if u.is_active}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections import defaultdict
 
@@ -46,6 +47,30 @@ def _emit_exit(session, sid, code, reason):
                       namespace=NAMESPACE)
 
 
+def _no_delay(environ: dict) -> None:
+    """Send small frames at once on this client's connection (TCP_NODELAY).
+
+    An output event is two websocket frames (the event, then its binary attachment); with
+    Nagle's algorithm on, the second waits for the client's delayed ACK: ~40 ms per keystroke echo.
+    """
+    sock = None
+    if "eventlet.input" in environ:
+        sock = environ["eventlet.input"].get_socket()
+    elif "werkzeug.socket" in environ:
+        sock = environ["werkzeug.socket"]
+    elif "gunicorn.socket" in environ:
+        sock = environ["gunicorn.socket"]
+    else:   # gevent's pywsgi: the input is the connection's buffered reader
+        rfile = environ.get("wsgi.input")
+        rfile = getattr(rfile, "rfile", rfile)
+        sock = getattr(getattr(rfile, "raw", None), "_sock", None)
+    try:
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError) as e:
+        log.debug("TCP_NODELAY not set: %s", e)
+
+
 def _answer(fn):
     """Run a handler; turn every error into {ok: false, error: {code, message}}."""
     def wrapper(self, data=None):
@@ -87,12 +112,11 @@ class TerminalNamespace(Namespace):
         except Unauthorized as e:
             log.info("socket refused: %s sid=%s", e.message, request.sid)
             raise ConnectionRefusedError(e.message) from None
+        _no_delay(request.environ)
         uid = user.get_id()
         self.user_by_sid[request.sid] = uid
         self.sids_by_user[uid].add(request.sid)
         self.guard.connected(request.sid, user, token_id)
-        self.guard.start(current_app._get_current_object(), socketio.start_background_task, socketio.sleep,
-                         lambda: {s.owner for s in self.registry.sessions()})
 
     def on_disconnect(self, *args):
         uid = self.user_by_sid.pop(request.sid, None)
@@ -228,6 +252,10 @@ def init_app(app, clusters) -> TerminalNamespace:
     hub = LiveHub(app.extensions.get("kws.recordings"), _emit_to, cfg["REPLAY_BYTES"])
     ns = TerminalNamespace(registry, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"], hub, cfg["AUTH_RECHECK"])
     namespaces.append(ns)
+    # The guard's pass every AUTH_RECHECK seconds also keeps eventlet's hub waking up, so that
+    # the work a signal handler schedules (shutdown) runs promptly.
+    ns.guard.start(app, socketio.start_background_task, socketio.sleep,
+                   lambda: {s.owner for s in registry.sessions()})
     socketio.on_namespace(ns)
     app.extensions["kws.terminal"] = ns
     return ns
