@@ -269,7 +269,10 @@
   // ---- start -----------------------------------------------------------------
   const deepLink = JSON.parse($('terminals').dataset.deepLink || '{}');
   loadClusters(deepLink).then(() => {
-    if (deepLink.pod && !stored().length) openTerminal(deepLink);
+    if (!deepLink.pod) return;
+    openTerminal(deepLink);
+    // The link has done its job: a reload should re-attach this terminal, not open another.
+    history.replaceState(null, '', '/');
   }).catch(showPickerError);
   // The container the user is looking at: the active terminal's, else the pickers'.
   function activeTarget() {

@@ -99,3 +99,18 @@ def test_closing_the_tab_ends_the_shell(page):
     pid = int(wait_screen(page, r"PID=(\d+)").group(1))
     page.click(".tab.active .close")
     assert wait_dead(pid), "closing the tab must end the shell"
+
+
+def test_deep_link_with_open_terminals_and_visible_status(page, server):
+    open_from_pickers(page, pod="web-1")
+    page.goto(f"{server.url}/t/kws-local/demo/web-2")
+    page.wait_for_function("() => [...document.querySelectorAll('.tab')].length === 2")
+    page.wait_for_selector(".pane.active .status.connected")
+    assert "web-2/web" in page.locator(".tab.active").inner_text()
+    assert page.evaluate("location.pathname") == "/"   # a reload must not open a third terminal
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('.status.connected').length === 2")
+    assert page.locator(".tab").count() == 2
+    box = page.locator(".pane.active .status").bounding_box()
+    height = page.viewport_size["height"]
+    assert box is not None and box["height"] > 10 and box["y"] + box["height"] <= height
