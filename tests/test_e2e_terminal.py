@@ -114,3 +114,19 @@ def test_deep_link_with_open_terminals_and_visible_status(page, server):
     box = page.locator(".pane.active .status").bounding_box()
     height = page.viewport_size["height"]
     assert box is not None and box["height"] > 10 and box["y"] + box["height"] <= height
+
+
+def test_paste_and_search(page, server):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    open_from_pickers(page, pod="web-1")
+    page.evaluate("navigator.clipboard.writeText('echo pasted-$((2+3))')")
+    page.locator(".pane.active .xterm").click()
+    page.keyboard.press("Control+Shift+V")
+    page.keyboard.press("Enter")
+    wait_screen(page, r"pasted-5")
+    page.keyboard.press("Control+Shift+F")
+    page.fill("#search-input", "pasted-5")
+    page.press("#search-input", "Enter")
+    page.wait_for_function("() => [...window.kws.tabs.values()][0].term.getSelection() === 'pasted-5'")
+    page.press("#search-input", "Escape")
+    assert page.locator("#search").is_hidden()
