@@ -124,3 +124,14 @@ def test_token_expiry_and_the_tokens_page(make_server):
     r = temp.delete(f"{srv.url}/api/tokens/{ci['id']}", headers={"X-CSRFToken": csrf_token(temp, srv)})
     assert r.status_code == 200 and r.json()["state"] == "revoked"
     assert requests.get(f"{srv.url}/api/clusters", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_a_token_socket_of_a_disabled_user_is_refused_before_the_guard_cuts_it(make_server):
+    srv = make_server(auth_recheck=600)        # the periodic cut will not come during this test
+    add_user(srv, "late", ["--namespaces", "team-a", "--exec"])
+    t = SocketClient(srv, token=_token(srv, "late"))
+    assert t.call("list", {})["ok"]
+    cli(srv, "disable-user", "late")
+    ack = t.call("open", {"cluster": "kws-local", "namespace": "team-a", "pod": "shell-a", "cols": 80, "rows": 24})
+    assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+    t.close()

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from .. import access
 from ..errors import Unauthorized
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import ApiToken, User
 from . import tokens
 
@@ -86,7 +86,7 @@ class SocketGuard:
         ident = self._by_sid.get(sid)
         if ident is not None and ident.token_id is not None:
             user = db.session.get(User, int(ident.uid))
-            g._login_user = user if user is not None and user.is_active else None
+            g._login_user = user if user is not None and user.is_active else login_manager.anonymous_user()
 
     # -- the re-check loop ---------------------------------------------------
     def start(self, app: Flask, spawn: Callable, sleep: Callable[[float], None],
