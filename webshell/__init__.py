@@ -58,8 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     _security(app)
 
     with app.app_context():
-        schema.upgrade_to_head()
-        _first_admin(cfg)
+        schema.upgrade_to_head(then=lambda: _first_admin(cfg))
     return app
 
 
