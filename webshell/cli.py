@@ -12,8 +12,9 @@ from .auth import tokens
 from .extensions import db
 from .models import ApiToken, Rule, User
 
-# No ':' (Kubernetes reserves "system:" names, and impersonation sends the user name as is).
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
+# Starts with a letter (audit tells user ids from names); no ":" (Kubernetes reserves "system:"
+# names, and impersonation sends the user name as is).
+USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9._@-]{0,79}$")
 
 
 def _user(username: str) -> User:
@@ -52,7 +53,7 @@ def users(app: Flask) -> None:
     def create_user(username: str, admin: bool, role: str | None, password_stdin: bool) -> None:
         """Create a user (prompts for the password)."""
         if not USERNAME.match(username):
-            raise click.ClickException("a user name is letters, digits, '.', '_', '@' or '-' (at most 80)")
+            raise click.ClickException("a user name is a letter, then letters, digits, '.', '_', '@' or '-' (80 at most)")
         if db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none():
             raise click.ClickException(f"user '{username}' exists")
         user = User(username=username, is_admin=admin, role=_role(role))
