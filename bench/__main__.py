@@ -1,0 +1,98 @@
+"""python -m bench [--tiny] [--out DIR] [--cluster-dir DIR] [--modes eventlet,threading,gevent] [--only ...]
+
+Runs every benchmark against the local cluster (started here and stopped afterwards unless
+--cluster-dir names a running one) and writes bench/results/<timestamp>/{report.json,*.png,summary.md}.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import capacity, latency, report, throughput, transfer
+from .client import Console
+from .env import BenchEnv, Sizes, local_cluster, machine, sizes_dict
+from .servers import BenchServer
+
+log = logging.getLogger("bench")
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ("throughput", "latency", "capacity", "transfer")
+
+
+def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
+            profile: bool = False) -> dict:
+    """Run the chosen suites on `cluster`; return the report (also written to `out`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = BenchEnv(cluster, sizes, out)
+    env.prepare()
+    started = time.time()
+    r: dict = {"meta": {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                        "commit": _commit(), "machine": machine(), "sizes": sizes_dict(sizes), "modes": modes}}
+    for mode in modes:
+        if not only & {"throughput", "latency"}:
+            break
+        srv = BenchServer(env.kubeconfig, env.instance(mode), async_mode=mode,
+                          profile=(out / f"profile-{mode}.html") if profile else None,
+                          max_sessions_per_user=max(sizes.latency_levels) + 10).start()
+        try:
+            cookie = Console.cookie_for(srv)
+            if "throughput" in only:
+                log.info("[%s] throughput", mode)
+                r.setdefault("throughput", {})[mode] = throughput.run(env, srv, cookie)
+            if "latency" in only:
+                log.info("[%s] latency", mode)
+                r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie)
+        finally:
+            srv.stop()
+    if "capacity" in only:
+        log.info("capacity")
+        r["capacity"] = capacity.run(env)
+    if "transfer" in only:
+        log.info("transfer")
+        r["transfer"] = transfer.run(env)
+    r["meta"]["duration_s"] = round(time.time() - started, 1)
+    report.write(r, out)
+    return r
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip() or "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tiny", action="store_true", help="seconds, not minutes: proves the harness works")
+    ap.add_argument("--out", type=Path, help="report folder (default bench/results/<timestamp>)")
+    ap.add_argument("--cluster-dir", type=Path, help="use this running local cluster")
+    ap.add_argument("--modes", default="eventlet,threading,gevent")
+    ap.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {','.join(SUITES)}")
+    ap.add_argument("--profile", action="store_true", help="run the console under pyinstrument")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or ROOT / "bench" / "results" / stamp
+    sizes = Sizes.tiny() if args.tiny else Sizes.full()
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = only - set(SUITES)
+    if unknown:
+        ap.error(f"unknown suites: {', '.join(sorted(unknown))}")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    with local_cluster(args.cluster_dir) as cluster:
+        r = run_all(cluster, sizes, out, modes, only, args.profile)
+    print((out / "summary.md").read_text())
+    failed = [t["name"] for t in r["targets"] if not t["ok"]]
+    print(f"report: {out}  ({len(r['targets']) - len(failed)} targets hold, {len(failed)} do not)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

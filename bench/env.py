@@ -1,0 +1,151 @@
+"""The benchmark's world: the local cluster, the files and pods it needs, sizes, the machine."""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from localcluster import demo
+from localcluster.cluster import LocalCluster
+
+log = logging.getLogger(__name__)
+MB = 1024 * 1024
+
+
+@dataclass
+class Sizes:
+    """How much each benchmark does; `full()` is the documented run, `tiny()` the smoke test's."""
+
+    stream_bytes: int          # cat / yes output
+    latency_levels: list[int]  # concurrent sessions
+    latency_keys: dict         # sessions -> keystrokes per session
+    think_ms: float            # mean pause between keystrokes of one session
+    flood_keys: int
+    capacity_sessions: int
+    capacity_extra: int        # opens attempted beyond the cap
+    transfer_sizes: list[int]
+    timeout: float
+    cp_probe_timeout: float    # how long `kubectl cp` into a pod may take before it counts as hung
+
+    @classmethod
+    def full(cls) -> "Sizes":
+        return cls(stream_bytes=200 * MB, latency_levels=[1, 50, 200], latency_keys={1: 100, 50: 30, 200: 15},
+                   think_ms=150.0, flood_keys=100, capacity_sessions=1000, capacity_extra=5,
+                   transfer_sizes=[100 * MB, 1024 * MB], timeout=600.0, cp_probe_timeout=20.0)
+
+    @classmethod
+    def tiny(cls) -> "Sizes":
+        return cls(stream_bytes=1 * MB, latency_levels=[1, 3], latency_keys={1: 10, 3: 5}, think_ms=20.0,
+                   flood_keys=10, capacity_sessions=4, capacity_extra=1, transfer_sizes=[1 * MB], timeout=60.0,
+                   cp_probe_timeout=5.0)
+
+
+@dataclass
+class BenchEnv:
+    cluster: LocalCluster
+    sizes: Sizes
+    out: Path
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.cluster.admin_kubeconfig
+
+    def container_dir(self, ns: str = "demo", pod: str = "web-1", container: str = "web") -> Path:
+        return demo.container_dir(self.cluster.sandbox, ns, pod, container)
+
+    @property
+    def big_text(self) -> Path:
+        return self.container_dir() / "bench-big.txt"
+
+    def prepare(self) -> None:
+        """A text file of stream_bytes (a log-like file for `cat`) in demo/web-1/web."""
+        path = self.big_text
+        if not path.exists() or path.stat().st_size != self.sizes.stream_bytes:
+            write_text_file(path, self.sizes.stream_bytes)
+        chown_like(path, path.parent)
+
+    def instance(self, name: str) -> Path:
+        """A fresh instance folder for one console server."""
+        d = self.out / "servers" / name
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        return d
+
+
+def write_text_file(path: Path, size: int) -> None:
+    """Printable lines (base64 of random bytes, 76 columns) up to exactly `size` bytes."""
+    block = base64.encodebytes(os.urandom(MB))[:MB]
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            f.write(block[:left])
+            left -= min(left, len(block))
+
+
+def chown_like(path: Path, ref: Path) -> None:
+    st = ref.stat()
+    if os.geteuid() == 0:
+        os.chown(path, st.st_uid, st.st_gid)
+
+
+@contextmanager
+def local_cluster(existing: Path | None = None):
+    """A running local cluster: `existing` (left running) or a new one stopped afterwards."""
+    if existing is not None:
+        lc = LocalCluster(existing)
+        if not lc.is_running():
+            raise RuntimeError(f"no running local cluster in {existing}")
+        yield lc
+        return
+    state = Path(tempfile.mkdtemp(prefix="kws-bench-cluster-"))
+    state.chmod(0o755)   # exec runs as `nobody` under root: it must reach the sandbox
+    lc = LocalCluster(state)
+    try:
+        lc.up(log=log.info)
+        yield lc
+    finally:
+        lc.down(quiet=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def ensure_pods(cluster: LocalCluster, namespace: str, count: int) -> list[str]:
+    """`count` running pods named cap-N in `namespace` (the catch-all ClusterExec serves them)."""
+    from kubernetes import client, config
+    from kubernetes.client.rest import ApiException
+
+    api = config.new_client_from_config(str(cluster.admin_kubeconfig))
+    core = client.CoreV1Api(api)
+    try:
+        core.create_namespace({"metadata": {"name": namespace}})
+        core.create_namespaced_service_account(namespace, {"metadata": {"name": "default"}})
+    except ApiException as e:
+        if e.status != 409:
+            raise
+    names = [f"cap-{i}" for i in range(count)]
+    existing = {p.metadata.name for p in core.list_namespaced_pod(namespace).items}
+    for name in names:
+        if name not in existing:
+            core.create_namespaced_pod(namespace, demo.pod_manifest(namespace, name, ["main"]))
+    demo.wait_running(core, [(namespace, n) for n in names], timeout=60)
+    return names
+
+
+def machine() -> dict:
+    def sh(*argv: str) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"nproc": sh("nproc"), "free_h": sh("free", "-h"), "lscpu": "\n".join(sh("lscpu").splitlines()[:10]),
+            "kernel": platform.release(), "python": platform.python_version()}
+
+
+def sizes_dict(sizes: Sizes) -> dict:
+    return asdict(sizes)

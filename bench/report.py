@@ -1,0 +1,180 @@
+"""The report: report.json, PNG plots (matplotlib, headless) and summary.md with targets."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def targets(r: dict) -> list[dict]:
+    """Each target of issue 6 with its measured value and whether it holds."""
+    out = []
+
+    def add(name: str, value, goal: str, ok: bool) -> None:
+        out.append({"name": name, "value": value, "target": goal, "ok": bool(ok)})
+    for mode, rows in r.get("throughput", {}).items():
+        for row in rows:
+            add(f"throughput {row['name']} console/raw [{mode}]", row["ratio_console_raw"], ">= 0.8",
+                row["ratio_console_raw"] >= 0.8)
+    for mode, lat in r.get("latency", {}).items():
+        for lv in lat["levels"]:
+            if "overhead_p50_ms" in lv:
+                add(f"latency overhead p50 @{lv['sessions']} [{mode}] ms", lv["overhead_p50_ms"], "< 2",
+                    lv["overhead_p50_ms"] < 2)
+                add(f"latency overhead p99 @{lv['sessions']} [{mode}] ms", lv["overhead_p99_ms"], "< 10",
+                    lv["overhead_p99_ms"] < 10)
+        fl = lat["flood"]
+        add(f"p99 flood/idle [{mode}]", fl["ratio_p99_flood_idle"], "<= 2", fl["ratio_p99_flood_idle"] <= 2)
+    for row in r.get("transfer", {}).get("rows", []):
+        if row.get("ratio") is not None:
+            add(f"transfer {row['direction']} {row['mb']} MB console/kubectl", row["ratio"], ">= 1.0",
+                row["ratio"] >= 1.0)
+    tr = r.get("transfer", {})
+    if "peak_rss_growth_mb" in tr:
+        add("transfer peak server memory growth MB", tr["peak_rss_growth_mb"], "< 64", tr["peak_rss_growth_mb"] < 64)
+    cap = r.get("capacity")
+    if cap:
+        add("capacity: sessions open", cap["opened"], f"= {cap['target']}", cap["opened"] == cap["target"])
+        add("capacity: beyond the cap refused with 'limit'", cap["refused_codes"], "all 'limit'",
+            cap["refused_codes"] and all(c == "limit" for c in cap["refused_codes"]))
+    return out
+
+
+def write(r: dict, out: Path) -> None:
+    r["targets"] = targets(r)
+    (out / "report.json").write_text(json.dumps(r, indent=2) + "\n")
+    try:
+        plots = _plots(r, out)
+    except Exception:  # noqa: BLE001 - a plot failure must not lose the numbers
+        log.exception("plotting failed")
+        plots = []
+    (out / "summary.md").write_text(summary_md(r, plots))
+
+
+def _plots(r: dict, out: Path) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    if r.get("throughput"):
+        fig, ax = plt.subplots(figsize=(8, 4))
+        labels, series = [], {"console": [], "raw_exec": [], "kubectl": []}
+        for mode, rows in r["throughput"].items():
+            for row in rows:
+                labels.append(f"{row['name']}\n{mode}")
+                for k in series:
+                    series[k].append(row[k]["mb_per_s"])
+        width = 0.27
+        for i, (k, vals) in enumerate(series.items()):
+            ax.bar([x + (i - 1) * width for x in range(len(labels))], vals, width, label=k)
+        ax.set_xticks(range(len(labels)), labels, fontsize=8)
+        ax.set_ylabel("MB/s")
+        ax.set_yscale("log")
+        ax.set_title("Terminal output throughput (TTY for console and raw exec; kubectl without TTY)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "throughput.png", dpi=110)
+        plt.close(fig)
+        made.append("throughput.png")
+    if r.get("latency"):
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for mode, lat in r["latency"].items():
+            xs = [lv["sessions"] for lv in lat["levels"]]
+            ax.plot(xs, [lv["console"]["p50"] for lv in lat["levels"]], "o-", label=f"console p50 {mode}")
+            ax.plot(xs, [lv["console"]["p99"] for lv in lat["levels"]], "s--", label=f"console p99 {mode}")
+            if "raw_exec" in lat["levels"][0]:
+                ax.plot(xs, [lv["raw_exec"]["p50"] for lv in lat["levels"]], "o:", color="grey", alpha=0.6)
+                ax.plot(xs, [lv["raw_exec"]["p99"] for lv in lat["levels"]], "s:", color="black", alpha=0.6)
+        ax.set_xscale("log")
+        ax.set_xlabel("concurrent sessions (grey/black dotted: raw exec p50/p99)")
+        ax.set_ylabel("keystroke echo ms")
+        ax.set_title("Keystroke echo latency")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "latency.png", dpi=110)
+        plt.close(fig)
+        made.append("latency.png")
+    cap = r.get("capacity")
+    if cap and cap.get("curve"):
+        fig, ax1 = plt.subplots(figsize=(8, 4))
+        xs = [p["sessions"] for p in cap["curve"]]
+        ax1.plot(xs, [p["rss_mb"] for p in cap["curve"]], "b-", label="server RSS MB")
+        ax1.set_xlabel("idle sessions")
+        ax1.set_ylabel("RSS MB", color="b")
+        ax2 = ax1.twinx()
+        ax2.plot(xs, [p["fds"] for p in cap["curve"]], "r-", label="server fds")
+        ax2.set_ylabel("open fds", color="r")
+        ax1.set_title("Capacity: one eventlet worker")
+        fig.tight_layout()
+        fig.savefig(out / "capacity.png", dpi=110)
+        plt.close(fig)
+        made.append("capacity.png")
+    tr = r.get("transfer", {})
+    if tr.get("rows"):
+        fig, ax = plt.subplots(figsize=(8, 4))
+        rows = tr["rows"]
+        labels = [f"{x['direction']}\n{x['mb']} MB" for x in rows]
+        ax.bar([i - 0.2 for i in range(len(rows))], [x["console"]["mb_per_s"] for x in rows], 0.4, label="console")
+        ax.bar([i + 0.2 for i in range(len(rows))], [x["kubectl"]["mb_per_s"] for x in rows], 0.4,
+               label="kubectl")
+        ax.set_xticks(range(len(rows)), labels)
+        ax.set_ylabel("MB/s")
+        ax.set_title("File transfer")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "transfer.png", dpi=110)
+        plt.close(fig)
+        made.append("transfer.png")
+    return made
+
+
+def summary_md(r: dict, plots: list[str]) -> str:
+    m = r.get("meta", {})
+    lines = [f"# kube-webshell benchmark {m.get('started', '')}", "",
+             f"Commit {m.get('commit', '?')}, {m.get('machine', {}).get('nproc', '?')} CPUs, "
+             f"{m.get('duration_s', 0):.0f} s in all.", "", "## Targets", "",
+             "| measure | value | target | holds |", "|---|---|---|---|"]
+    for t in r.get("targets", []):
+        lines.append(f"| {t['name']} | {t['value']} | {t['target']} | {'yes' if t['ok'] else '**no**'} |")
+    for mode, rows in r.get("throughput", {}).items():
+        lines += ["", f"## Throughput [{mode}]", "", "| command | console MB/s | raw exec MB/s | kubectl MB/s | "
+                  "console/raw | console/kubectl |", "|---|---|---|---|---|---|"]
+        for x in rows:
+            lines.append(f"| `{x['command']}` | {x['console']['mb_per_s']} | {x['raw_exec']['mb_per_s']} | "
+                         f"{x['kubectl']['mb_per_s']} | {x['ratio_console_raw']} | {x['ratio_console_kubectl']} |")
+    for mode, lat in r.get("latency", {}).items():
+        lines += ["", f"## Keystroke echo latency [{mode}] (ms)", "",
+                  "| sessions | console p50/p95/p99 | raw exec p50/p95/p99 |", "|---|---|---|"]
+        for lv in lat["levels"]:
+            raw = lv.get("raw_exec")
+            lines.append(f"| {lv['sessions']} | {_pcts(lv['console'])} | {_pcts(raw) if raw else '-'} |")
+        fl = lat["flood"]
+        lines.append(f"| 1 + flooding neighbour | {_pcts(fl['console_flood'])} | "
+                     f"{_pcts(fl['raw_flood']) if 'raw_flood' in fl else '-'} |")
+        lines.append(f"| 1, idle (same phase) | {_pcts(fl['console_idle'])} | "
+                     f"{_pcts(fl['raw_idle']) if 'raw_idle' in fl else '-'} |")
+    cap = r.get("capacity")
+    if cap:
+        lines += ["", "## Capacity", "", f"{cap['opened']} idle sessions: {cap['rss_per_session_kb']} KiB and "
+                  f"{cap['fds_per_session']} fds per session; open p50 {cap['open_ms']['p50']} ms, "
+                  f"p99 {cap['open_ms']['p99']} ms; all open in {cap['open_all_s']} s. "
+                  f"Beyond the cap: {cap['refused_codes']}."]
+    tr = r.get("transfer")
+    if tr:
+        lines += ["", "## File transfer", ""]
+        if tr.get("skipped"):
+            lines.append(f"Not run: {tr['skipped']}")
+        for x in tr.get("rows", []):
+            lines.append(f"- {x['direction']} {x['mb']} MB: console {x['console']['mb_per_s']} MB/s, "
+                         f"{x['kubectl_how']} {x['kubectl']['mb_per_s']} MB/s, ratio {x['ratio']}")
+        if "peak_rss_growth_mb" in tr:
+            lines.append(f"- server peak RSS growth: {tr['peak_rss_growth_mb']} MB")
+    lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"
+
+
+def _pcts(s: dict) -> str:
+    return f"{s['p50']} / {s['p95']} / {s['p99']}" if s.get("n") else "-"

@@ -1,0 +1,50 @@
+"""Console servers for the benchmarks: the tests' ConsoleServer, optionally under a profiler."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.helpers import ROOT, ConsoleServer
+
+
+class BenchServer(ConsoleServer):
+    """A ConsoleServer in a chosen async mode; with `profile`, run under pyinstrument."""
+
+    def __init__(self, kubeconfig: Path, instance: Path, profile: Path | None = None, **env: str):
+        super().__init__(kubeconfig, instance, **env)
+        self.profile = profile
+        if profile is not None:
+            self.env["KWS_BENCH_PROFILE"] = str(profile)
+
+    def start(self) -> "BenchServer":
+        if self.profile is None:
+            super().start()
+            return self
+        with open(self.log_path, "ab") as logf:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bench.profserve"], cwd=ROOT, env=self.env,
+                                         stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"console server exited: {self.log()[-3000:]}")
+            try:
+                requests.get(f"{self.url}/login", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"console server did not start: {self.log()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.profile is not None and self.proc is not None and self.proc.poll() is None:
+            sig = signal.SIGUSR1   # writes the profile, then exits
+        return super().stop(sig)
+
+    def fds(self) -> int:
+        """Open file descriptors of the server process."""
+        return len(list(Path(f"/proc/{self.proc.pid}/fd").iterdir()))

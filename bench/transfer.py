@@ -1,0 +1,150 @@
+"""Benchmark 3: file upload and download through the console vs kubectl, and the server's memory.
+
+Uploads compare against `kubectl cp` when it completes on this cluster; kwok never delivers
+stdin EOF, so `tar x` inside the pod may wait forever. Then the baseline is
+`kubectl exec -i POD -- sh -c 'head -c N > FILE'` fed from the same file (the byte-count
+technique the console itself uses), and the report says so.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from tests.helpers import csrf_token, login
+
+from .env import MB, BenchEnv, chown_like
+from .rawexec import KUBECTL
+from .servers import BenchServer
+
+log = logging.getLogger(__name__)
+POD, CONTAINER = "web-2", "web"
+
+
+class PeakRss:
+    """Samples a process's RSS every 50 ms in a thread; .peak is the highest seen."""
+
+    def __init__(self, server: BenchServer):
+        self.server, self.peak, self._stop = server, server.rss(), threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self.server.rss())
+
+    def __enter__(self) -> "PeakRss":
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def make_source(path: Path, size: int) -> None:
+    """`size` bytes of random-looking data (a 1 MiB random block repeated: no compression applies)."""
+    if path.exists() and path.stat().st_size == size:
+        return
+    block = os.urandom(MB)
+    with open(path, "wb") as f:
+        for _ in range(size // MB):
+            f.write(block)
+        f.write(block[:size % MB])
+
+
+def _kubectl(*args: str, stdin=None, timeout: float) -> tuple[bool, float]:
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([str(KUBECTL), *args], stdin=stdin, capture_output=True, timeout=timeout)
+        ok = proc.returncode == 0
+        if not ok:
+            log.warning("kubectl %s failed: %s", args[:3], proc.stderr.decode(errors="replace")[-500:])
+    except subprocess.TimeoutExpired:
+        ok = False
+    return ok, time.perf_counter() - t0
+
+
+def _rate(size: int, seconds: float) -> dict:
+    return {"seconds": round(seconds, 3), "mb_per_s": round(size / MB / seconds, 2)}
+
+
+def run(env: BenchEnv) -> dict:
+    kc = str(env.kubeconfig)
+    box = env.container_dir("demo", POD, CONTAINER) / "bench-transfer"
+    box.mkdir(exist_ok=True)
+    chown_like(box, box.parent)
+    local = env.out / "transfer"
+    local.mkdir(exist_ok=True)
+    base = ["--kubeconfig", kc, "-n", "demo"]
+    # Does `kubectl cp` into a pod finish here? (It needs stdin EOF, which kwok does not deliver.)
+    probe = local / "probe.bin"
+    make_source(probe, MB)
+    cp_ok, _ = _kubectl(*base, "cp", "-c", CONTAINER, str(probe), f"{POD}:{box / 'probe.bin'}",
+                        timeout=env.sizes.cp_probe_timeout)
+    upload_how = "kubectl cp" if cp_ok else "kubectl exec -i -- head -c N >file"
+    if not cp_ok:   # the hung `tar x` outlives kubectl on kwok: end exactly that process
+        _kubectl(*base, "exec", "-c", CONTAINER, POD, "--", "pkill", "-x", "-f", f"tar -xmf - -C {box}",
+                 timeout=30)
+    srv = BenchServer(env.kubeconfig, env.instance("transfer")).start()
+    rows, peak_growth = [], 0
+    try:
+        http = login(srv)
+        http.headers["X-CSRFToken"] = csrf_token(http, srv)
+        url = f"{srv.url}/api/clusters/kws-local/namespaces/demo/pods/{POD}/files"
+        base_rss = srv.rss()
+        for size in env.sizes.transfer_sizes:
+            src = local / f"src-{size}.bin"
+            make_source(src, size)
+            remote_c, remote_k = box / f"console-{size}.bin", box / f"kubectl-{size}.bin"
+            # upload: console
+            with PeakRss(srv) as peak, open(src, "rb") as f:
+                t0 = time.perf_counter()
+                r = http.put(url + "/upload", data=f, params={"container": CONTAINER, "path": str(remote_c)},
+                             timeout=env.sizes.timeout)
+                up_c = time.perf_counter() - t0
+            r.raise_for_status()
+            peak_growth = max(peak_growth, peak.peak - base_rss)
+            # upload: kubectl
+            if cp_ok:
+                ok, up_k = _kubectl(*base, "cp", "-c", CONTAINER, str(src), f"{POD}:{remote_k}",
+                                    timeout=env.sizes.timeout)
+            else:
+                with open(src, "rb") as f:
+                    ok, up_k = _kubectl(*base, "exec", "-i", "-c", CONTAINER, POD, "--", "sh", "-c",
+                                        'head -c "$1" > "$2"', "sh", str(size), str(remote_k),
+                                        stdin=f, timeout=env.sizes.timeout)
+            assert remote_k.stat().st_size == size and remote_c.stat().st_size == size, "upload incomplete"
+            rows.append({"direction": "upload", "mb": size // MB, "console": _rate(size, up_c),
+                         "kubectl": _rate(size, up_k), "kubectl_how": upload_how, "kubectl_ok": ok,
+                         "ratio": round(up_k / up_c, 3)})
+            # download: console then kubectl cp, both into local files
+            dest_c, dest_k = local / f"down-console-{size}.bin", local / f"down-kubectl-{size}.bin"
+            with PeakRss(srv) as peak:
+                t0 = time.perf_counter()
+                with http.get(url + "/download", params={"container": CONTAINER, "path": str(remote_c)},
+                              stream=True, timeout=env.sizes.timeout) as resp, open(dest_c, "wb") as out:
+                    resp.raise_for_status()
+                    for chunk in resp.iter_content(MB):
+                        out.write(chunk)
+                down_c = time.perf_counter() - t0
+            peak_growth = max(peak_growth, peak.peak - base_rss)
+            ok, down_k = _kubectl(*base, "cp", "-c", CONTAINER, f"{POD}:{remote_c}", str(dest_k),
+                                  timeout=env.sizes.timeout)
+            assert dest_c.stat().st_size == size, "console download incomplete"
+            rows.append({"direction": "download", "mb": size // MB, "console": _rate(size, down_c),
+                         "kubectl": _rate(size, down_k), "kubectl_how": "kubectl cp", "kubectl_ok": ok,
+                         "ratio": round(down_k / down_c, 3) if ok else None})
+            for p in (remote_c, remote_k, dest_c, dest_k):
+                p.unlink(missing_ok=True)
+            log.info("transfer %d MB: %s", size // MB, rows[-2:])
+    finally:
+        srv.stop()
+        for p in local.glob("*.bin"):
+            p.unlink(missing_ok=True)
+    return {"rows": rows, "kubectl_cp_upload_finishes": cp_ok, "upload_baseline": upload_how,
+            "peak_rss_growth_mb": round(peak_growth / MB, 1), "server_rss_base_mb": round(base_rss / MB, 1)}

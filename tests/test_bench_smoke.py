@@ -1,0 +1,35 @@
+"""The benchmark harness in its tiny mode against the test cluster: it runs and reports (no timing asserted)."""
+from __future__ import annotations
+
+import json
+
+from bench.__main__ import SUITES, run_all
+from bench.env import Sizes
+
+
+def test_bench_harness_runs_and_reports(cluster, tmp_path):
+    r = run_all(cluster, Sizes.tiny(), tmp_path, ["eventlet"], set(SUITES))
+
+    assert json.loads((tmp_path / "report.json").read_text()) == json.loads(json.dumps(r))
+    assert (tmp_path / "summary.md").read_text().startswith("# kube-webshell benchmark")
+    assert {p.name for p in tmp_path.glob("*.png")} >= {"throughput.png", "latency.png", "capacity.png"}
+
+    for row in r["throughput"]["eventlet"]:
+        for who in ("console", "raw_exec", "kubectl"):
+            assert row[who]["bytes"] > 0 and row[who]["mb_per_s"] > 0
+        assert row["ratio_console_raw"] > 0
+    lat = r["latency"]["eventlet"]
+    assert [lv["sessions"] for lv in lat["levels"]] == Sizes.tiny().latency_levels
+    for lv in lat["levels"]:
+        assert lv["console"]["n"] == lv["sessions"] * lv["keys_per_session"] and lv["console"]["p50"] > 0
+        assert lv["raw_exec"]["p99"] > 0
+    assert lat["flood"]["console_flood"]["p99"] > 0 and lat["flood"]["ratio_p99_flood_idle"] > 0
+
+    cap = r["capacity"]
+    assert cap["opened"] == cap["target"] == Sizes.tiny().capacity_sessions
+    assert cap["refused_codes"] == ["limit"] and cap["rss_full_mb"] > 0 and cap["open_ms"]["p50"] > 0
+
+    tr = r["transfer"]
+    assert {(x["direction"], x["mb"]) for x in tr["rows"]} == {("upload", 1), ("download", 1)}
+    assert all(x["console"]["mb_per_s"] > 0 for x in tr["rows"])
+    assert {t["name"] for t in r["targets"]} and all(isinstance(t["ok"], bool) for t in r["targets"])
