@@ -33,7 +33,7 @@ def _slots() -> Slots:
 
 def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Conn:
     """Check the user may, resolve the container, and say how to exec into it."""
-    where = {"cluster": cluster, "namespace": namespace, "pod": pod, "path": repr(path)}
+    where = {"cluster": cluster, "namespace": namespace, "pod": pod, "path": path}
     try:
         access.check(current_user, action, cluster, namespace)
     except Forbidden:
@@ -42,6 +42,12 @@ def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Con
     reg = current_app.extensions["kws.clusters"]
     target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None)
     return Conn(reg.api_client(cluster), target, reg.timeout, access.impersonation(current_user))
+
+
+def _where(conn: Conn, path: str) -> dict:
+    """Audit fields: the searchable target columns and the path."""
+    t = conn.target
+    return {"cluster": t.cluster, "namespace": t.namespace, "pod": t.pod, "container": t.container, "path": path}
 
 
 def _path(required: bool = True) -> str:
@@ -94,7 +100,7 @@ def download(cluster: str, namespace: str, pod: str):
 def _archive(conn: Conn, path: str, fmt: str) -> Response:
     body = dl.archive(conn, path, fmt == "tar.gz")
     base = dl.archive_entry(path)[1][2:] or "archive"
-    access.audit("file.download", current_user, target=str(conn.target), path=repr(path), archive=fmt)
+    access.audit("file.download", current_user, **_where(conn, path), archive=fmt)
     resp = Response(body, mimetype="application/gzip" if fmt == "tar.gz" else "application/x-tar")
     resp.headers["Content-Disposition"] = content_disposition(f"{base}.{fmt}")
     resp.headers["Cache-Control"] = "no-store"
@@ -117,11 +123,10 @@ def _file(d: dl.Download, path: str) -> Response:
         (start, stop), status = bounds, 206
     if request.method == "HEAD":
         d.cancel()
-    user, target = current_user.username, str(d.conn.target)
+    user, where = current_user.id, _where(d.conn, path)
 
     def done(sent: int) -> None:
-        access.audit("file.download", user, target=target, path=repr(path), size=sent,
-                     complete=sent == stop - start)
+        access.audit("file.download", user, **where, size=sent, complete=sent == stop - start)
 
     resp = Response(d.stream(start, stop - start, done) if request.method != "HEAD" else b"",
                     status=status, mimetype="application/octet-stream")
@@ -156,21 +161,21 @@ def upload_one(cluster: str, namespace: str, pod: str):
     conn = _conn(cluster, namespace, pod, access.UPLOAD, path)
     cfg = current_app.config
     size = request.content_length
+    if size is None and request.args.get("size", "").isdigit():
+        size = int(request.args["size"])      # a chunked body: the client says the length
     if size is None:
-        raise LengthRequired("send the body with a Content-Length")
+        raise LengthRequired("send the body with a Content-Length (or the `size` query parameter)")
     if size > cfg["MAX_UPLOAD_BYTES"]:
         raise TooLarge(f"{size} bytes is more than the limit of {cfg['MAX_UPLOAD_BYTES']} bytes")
     slot = _slots().take()
     try:
         done = transfer.upload(conn, path, size, _body(cfg["TRANSFER_CHUNK"]), mkdirs=request.args.get("mkdirs") == "1")
     except WebshellError as e:
-        access.audit("file.upload.failed", current_user, target=str(conn.target), path=repr(path), size=size,
-                     error=e.code)
+        access.audit("file.upload.failed", current_user, **_where(conn, path), size=size, error=e.code)
         raise
     finally:
         slot.release()
-    access.audit("file.upload", current_user, target=str(conn.target), path=repr(path), size=size,
-                 sha256=done.sha256)
+    access.audit("file.upload", current_user, **_where(conn, path), size=size, sha256=done.sha256)
     return jsonify(done.to_dict())
 
 
@@ -196,12 +201,11 @@ def upload_many(cluster: str, namespace: str, pod: str):
             dest = directory.rstrip("/") + "/" + part.relpath
             done = transfer.upload(conn, dest, part.size, multipart.read_chunks(part.body, cfg["TRANSFER_CHUNK"]),
                                    mkdirs="/" in part.relpath)
-            access.audit("file.upload", current_user, target=str(conn.target), path=repr(dest), size=done.size,
-                         sha256=done.sha256)
+            access.audit("file.upload", current_user, **_where(conn, dest), size=done.size, sha256=done.sha256)
             results.append(done.to_dict())
     except WebshellError as e:
-        access.audit("file.upload.failed", current_user, target=str(conn.target), path=repr(directory),
-                     error=e.code, completed=len(results))
+        access.audit("file.upload.failed", current_user, **_where(conn, directory), error=e.code,
+                     completed=len(results))
         if results:
             e.message += f" (after {len(results)} file(s) were uploaded)"
         raise

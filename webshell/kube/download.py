@@ -90,8 +90,7 @@ class Download:
                     remote = self._resume()
                     if remote is None:
                         continue
-                else:
-                    remote.write(f"{start + sent} {length - sent}\n".encode())
+                remote.write(f"{start + sent} {length - sent}\n".encode())
                 got = self._pump(remote, length - sent)
                 for chunk in got:
                     sent += len(chunk)

@@ -62,7 +62,7 @@ class Uploaded:
 
 def check_relative(rel: str) -> str:
     """A relative path from a folder upload, refused if it could leave its destination."""
-    parts = rel.replace("\\", "/").split("/")
+    parts = rel.split("/")
     if not rel or "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise BadRequest(f"invalid relative path in upload: {rel[:200]!r}")
     return "/".join(parts)

@@ -1,0 +1,265 @@
+// kube-webshell file browser and transfers (docs/API.md): list, navigate, download, drag-and-drop upload.
+// Every name from the container is shown with textContent, never as HTML.
+(() => {
+  'use strict';
+  const PARALLEL = 2;                       // uploads running at once from this page
+  const panel = document.getElementById('files');
+  if (!panel || !window.kws) return;
+  const kws = window.kws;
+  const el = (tag, props = {}, ...kids) => {
+    const n = document.createElement(tag);
+    Object.assign(n, props);
+    n.append(...kids);
+    return n;
+  };
+  const shown = (name) => name.replace(/\n/g, '␤').replace(/[\x00-\x1f\x7f]/g, '�');
+
+  // ---- skeleton ------------------------------------------------------------
+  const title = el('strong', { className: 'files-title' });
+  const close = el('button', { type: 'button', textContent: '×', title: 'hide the file browser' });
+  const up = el('button', { type: 'button', textContent: '↑', title: 'parent directory' });
+  const pathInput = el('input', { className: 'files-path', ariaLabel: 'directory', spellcheck: false });
+  const refresh = el('button', { type: 'button', textContent: '⟳', title: 'refresh' });
+  const pickFiles = el('input', { type: 'file', multiple: true, hidden: true });
+  const pickFolder = el('input', { type: 'file', multiple: true, hidden: true });
+  pickFolder.setAttribute('webkitdirectory', '');
+  const uploadBtn = el('button', { type: 'button', textContent: 'Upload files…' });
+  const folderBtn = el('button', { type: 'button', textContent: 'Upload folder…' });
+  const error = el('div', { className: 'files-error error', role: 'alert' });
+  const list = el('ul', { className: 'files-list', ariaLabel: 'directory entries' });
+  const transfers = el('ul', { className: 'files-transfers', ariaLabel: 'transfers' });
+  const drop = el('div', { className: 'files-drop', hidden: true });
+  panel.append(
+    el('div', { className: 'files-head' }, title, close),
+    el('div', { className: 'files-nav' }, up, pathInput, refresh),
+    el('div', { className: 'files-actions' }, uploadBtn, folderBtn, pickFiles, pickFolder),
+    error, list, transfers);
+  document.body.append(drop);
+  const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: 'Files' });
+  const bar = document.querySelector('header.bar');
+  if (bar) bar.insertBefore(toggle, document.getElementById('picker-error'));
+
+  // ---- state -----------------------------------------------------------------
+  let target = null;         // {cluster, namespace, pod, container}
+  let dir = '';              // absolute path the container reported ('' = its working directory)
+  let loads = 0;             // sequence of listings: only the latest one is shown
+  const key = (t) => (t ? [t.cluster, t.namespace, t.pod, t.container || ''].join('\n') : '');
+
+  function base(t) {
+    const e = encodeURIComponent;
+    return `/api/clusters/${e(t.cluster)}/namespaces/${e(t.namespace)}/pods/${e(t.pod)}/files`;
+  }
+  function url(t, action, params) {
+    const q = new URLSearchParams();
+    if (t.container) q.set('container', t.container);
+    for (const [k, v] of Object.entries(params)) q.set(k, v);
+    return `${base(t)}/${action}?${q}`;
+  }
+  const join = (d, name) => (d.endsWith('/') ? d + name : `${d}/${name}`);
+  const parent = (d) => (d.lastIndexOf('/') > 0 ? d.slice(0, d.lastIndexOf('/')) : '/');
+  function size(n) {
+    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return `${i ? n.toFixed(1) : n} ${units[i]}`;
+  }
+
+  // ---- browsing --------------------------------------------------------------
+  function follow() {
+    const t = kws.activeTarget();
+    if (key(t) === key(target)) return;
+    target = t;
+    dir = '';
+    if (!panel.hidden) load();
+  }
+
+  async function load(path) {
+    if (!target) { title.textContent = 'Files: pick a pod'; list.replaceChildren(); return; }
+    title.textContent = `Files: ${target.pod}${target.container ? '/' + target.container : ''}`;
+    error.textContent = '';
+    const want = path === undefined ? dir : path;
+    const seq = ++loads;
+    try {
+      const body = await kws.api(url(target, 'list', want ? { path: want } : {}));
+      if (seq !== loads) return;                 // a later navigation won
+      dir = body.path;
+      pathInput.value = dir;
+      render(body.entries, body.truncated);
+    } catch (e) {
+      if (seq === loads) error.textContent = e.message;   // shown in place; the listing stays as it was
+    }
+  }
+
+  function render(entries, truncated) {
+    list.replaceChildren(...entries.map((entry) => {
+      const path = join(dir, entry.name);
+      const name = el('span', { className: `name ${entry.type}`, textContent: shown(entry.name) });
+      name.title = entry.link_target ? `${shown(entry.name)} → ${shown(entry.link_target)}` : shown(entry.name);
+      if (entry.type === 'dir' || entry.type === 'link') {
+        name.tabIndex = 0;
+        name.setAttribute('role', 'button');
+        name.addEventListener('click', () => load(path));
+        name.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(path); });
+      }
+      const get = el('a', { className: 'download', textContent: '⬇', title: `download ${shown(entry.name)}` });
+      get.href = url(target, 'download', entry.type === 'dir' ? { path, archive: 'tar.gz' } : { path });
+      get.setAttribute('download', '');
+      const meta = el('span', { className: 'meta',
+        textContent: `${entry.type === 'dir' ? '' : size(entry.size)} ${new Date(entry.mtime * 1000).toLocaleString()}` });
+      const li = el('li', {}, name, meta, get);
+      li.dataset.name = entry.name;
+      return li;
+    }));
+    if (truncated) list.append(el('li', { className: 'meta', textContent: '… more entries not shown' }));
+  }
+
+  // ---- uploads -----------------------------------------------------------------
+  const queue = [];
+  let running = 0;
+
+  function enqueue(items) {
+    if (!target) { error.textContent = 'pick a pod (or open a terminal) first'; return; }
+    if (panel.hidden) show();
+    const t = { ...target };
+    const into = dir || '.';
+    for (const { file, rel } of items) queue.push(new Upload(t, into, file, rel));
+    pump();
+  }
+  function pump() {
+    while (running < PARALLEL && queue.length) {
+      running += 1;
+      queue.shift().start().finally(() => {
+        running -= 1;
+        pump();
+        if (!running && !queue.length) load();
+      });
+    }
+  }
+
+  class Upload {
+    constructor(t, into, file, rel) {
+      this.t = t; this.file = file; this.rel = rel;
+      this.path = join(into, rel);
+      this.bar = el('progress', { max: 100, value: 0 });
+      this.pct = el('span', { className: 'pct', textContent: '0 %' });
+      this.speed = el('span', { className: 'speed' });
+      this.status = el('span', { className: 'status-text', textContent: 'queued' });
+      this.cancel = el('button', { type: 'button', textContent: 'Cancel', className: 'cancel' });
+      this.cancel.addEventListener('click', () => this.abort());
+      this.li = el('li', { className: 'transfer' },
+        el('span', { className: 'name', textContent: shown(rel) }), this.bar, this.pct, this.speed, this.status, this.cancel);
+      this.li.dataset.name = rel;
+      transfers.prepend(this.li);
+    }
+    abort() {
+      this.cancelled = true;
+      if (this.xhr) this.xhr.abort(); else this.finish('cancelled', 'cancelled');
+    }
+    finish(state, text) {
+      this.li.classList.add(state);
+      this.status.textContent = text;
+      this.cancel.disabled = true;
+    }
+    start() {
+      if (this.cancelled) return Promise.resolve();
+      return new Promise((resolve) => {
+        const xhr = this.xhr = new XMLHttpRequest();
+        const began = performance.now();
+        xhr.open('PUT', url(this.t, 'upload', { path: this.path, mkdirs: this.rel.includes('/') ? '1' : '0' }));
+        xhr.setRequestHeader('X-CSRFToken', kws.csrfToken());
+        xhr.setRequestHeader('Accept', 'application/json');
+        this.status.textContent = 'uploading';
+        xhr.upload.onprogress = (e) => {
+          if (!e.lengthComputable) return;
+          const p = e.total ? Math.floor((e.loaded / e.total) * 100) : 100;
+          this.bar.value = Math.min(p, 99);           // 100 % only once the container confirmed
+          this.pct.textContent = `${Math.min(p, 99)} %`;
+          const secs = (performance.now() - began) / 1000;
+          if (secs > 0.2) this.speed.textContent = `${size(e.loaded / secs)}/s`;
+        };
+        xhr.onload = () => {
+          let body = {};
+          try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+          if (xhr.status === 200) {
+            this.bar.value = 100;
+            this.pct.textContent = '100 %';
+            this.finish('done', 'done');
+          } else {
+            this.finish('failed', body.error ? body.error.message : `failed (HTTP ${xhr.status})`);
+          }
+          resolve();
+        };
+        xhr.onerror = () => { this.finish('failed', 'connection lost'); resolve(); };
+        xhr.onabort = () => { this.finish('cancelled', 'cancelled'); resolve(); };
+        xhr.send(this.file);
+      });
+    }
+  }
+
+  // Files and folders of a drop: read the items synchronously, then walk folders.
+  async function dropped(dt) {
+    const roots = [];
+    for (const item of Array.from(dt.items || [])) {
+      if (item.kind !== 'file') continue;
+      const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+      roots.push(entry && entry.isDirectory ? { entry } : { file: item.getAsFile() });
+    }
+    if (!roots.length) for (const file of Array.from(dt.files || [])) roots.push({ file });
+    const out = [];
+    for (const r of roots) {
+      if (r.file) out.push({ file: r.file, rel: r.file.name });
+      else await walk(r.entry, r.entry.name, out);
+    }
+    return out;
+  }
+  async function walk(entry, rel, out) {
+    if (entry.isFile) {
+      out.push({ file: await new Promise((ok, ko) => entry.file(ok, ko)), rel });
+      return;
+    }
+    const reader = entry.createReader();
+    for (;;) {
+      const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko));
+      if (!batch.length) return;
+      for (const child of batch) await walk(child, `${rel}/${child.name}`, out);
+    }
+  }
+
+  let depth = 0;
+  const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+  window.addEventListener('dragenter', (e) => {
+    if (!hasFiles(e)) return;
+    depth += 1;
+    follow();
+    drop.textContent = target ? `Drop to upload into ${target.pod}:${dir || '~'}` : 'Pick a pod to upload into';
+    drop.hidden = false;
+  });
+  window.addEventListener('dragleave', () => { depth = Math.max(0, depth - 1); if (!depth) drop.hidden = true; });
+  window.addEventListener('dragover', (e) => { if (hasFiles(e)) e.preventDefault(); });
+  window.addEventListener('drop', (e) => {
+    depth = 0;
+    drop.hidden = true;
+    if (!e.dataTransfer) return;
+    e.preventDefault();
+    follow();
+    dropped(e.dataTransfer).then(enqueue).catch((err) => { error.textContent = String(err.message || err); });
+  });
+
+  // ---- controls ------------------------------------------------------------------
+  function show() { panel.hidden = false; toggle.classList.add('active'); follow(); load(); }
+  toggle.addEventListener('click', () => { if (panel.hidden) show(); else { panel.hidden = true; toggle.classList.remove('active'); } });
+  close.addEventListener('click', () => { panel.hidden = true; toggle.classList.remove('active'); });
+  up.addEventListener('click', () => load(parent(dir)));
+  refresh.addEventListener('click', () => load());
+  pathInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(pathInput.value); });
+  uploadBtn.addEventListener('click', () => { follow(); pickFiles.click(); });
+  folderBtn.addEventListener('click', () => { follow(); pickFolder.click(); });
+  const picked = (input) => () => {
+    enqueue(Array.from(input.files).map((file) => ({ file, rel: file.webkitRelativePath || file.name })));
+    input.value = '';
+  };
+  pickFiles.addEventListener('change', picked(pickFiles));
+  pickFolder.addEventListener('change', picked(pickFolder));
+  setInterval(follow, 1000);      // the active terminal or the pickers changed
+  kws.files = { show, load, enqueue };
+})();

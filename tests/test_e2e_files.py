@@ -1,0 +1,72 @@
+"""End to end in real Chromium: drop files on the console, watch them land, browse, download."""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from localcluster import demo
+
+HOSTILE = '<img src=x onerror="document.title=1">.txt'
+
+
+def test_drop_two_files_then_browse_and_download(page, cluster, tmp_path):
+    box = demo.container_dir(cluster.sandbox, "demo", "web-2", "web") / f"e2e-{secrets.token_hex(4)}"
+    box.mkdir()
+    os.chown(box, demo.NOBODY, demo.NOBODY)
+    one, two = os.urandom(3 * 1024 * 1024 + 7), os.urandom(200_000)
+
+    page.wait_for_function("() => document.querySelector('#namespace option[value=demo]') !== null")
+    page.select_option("#namespace", "demo")
+    page.wait_for_function("() => document.querySelector('#pod option[value=\"web-2\"]') !== null")
+    page.select_option("#pod", "web-2")
+    page.click("#files-toggle")
+    page.fill(".files-path", str(box))
+    page.press(".files-path", "Enter")
+    page.wait_for_function("() => document.querySelector('.files-title').textContent.includes('web-2')")
+    page.wait_for_function("([p]) => document.querySelector('.files-path').value === p", arg=[str(box)])
+
+    page.evaluate("""([a, b, hostile]) => {
+        const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes(a)], 'one.bin'));
+        dt.items.add(new File([bytes(b)], hostile));
+        const target = document.getElementById('terminals');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }
+    }""", [base64.b64encode(one).decode(), base64.b64encode(two).decode(), HOSTILE])
+
+    page.wait_for_selector(".files-transfers li.transfer.done >> nth=1", timeout=60000)
+    done = page.eval_on_selector_all(".files-transfers li.transfer",
+                                     "lis => lis.map(li => [li.className, li.querySelector('progress').value,"
+                                     " li.querySelector('.pct').textContent])")
+    assert sorted(done) == [["transfer done", 100, "100 %"]] * 2
+    assert (box / "one.bin").read_bytes() == one
+    assert (box / HOSTILE).read_bytes() == two
+
+    page.wait_for_selector('.files-list li[data-name="one.bin"]')
+    names = page.eval_on_selector_all(".files-list li .name", "ns => ns.map(n => n.textContent)")
+    assert sorted(names) == sorted(["one.bin", HOSTILE])
+    assert page.locator(".files-list img").count() == 0 and page.title() != "1"   # shown as text only
+
+    with page.expect_download() as info:
+        page.click('.files-list li[data-name="one.bin"] a.download')
+    saved = tmp_path / "got.bin"
+    info.value.save_as(saved)
+    assert info.value.suggested_filename == "one.bin"
+    assert Path(saved).read_bytes() == one
+
+
+def test_errors_show_in_place_in_the_file_browser(page, cluster):
+    page.wait_for_function("() => document.querySelector('#namespace option[value=demo]') !== null")
+    page.select_option("#namespace", "demo")
+    page.wait_for_function("() => document.querySelector('#pod option[value=\"web-2\"]') !== null")
+    page.select_option("#pod", "web-2")
+    page.click("#files-toggle")
+    page.wait_for_selector(".files-list li")
+    page.fill(".files-path", "/root")
+    page.press(".files-path", "Enter")
+    page.wait_for_function("() => document.querySelector('.files-error').textContent.includes('permission denied')")
+    assert page.locator(".files-list li").count() > 0       # the previous listing stays

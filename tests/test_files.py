@@ -1,0 +1,418 @@
+"""File transfer through the real server into real (kwok) containers: bytes checked on disk."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import socket
+import subprocess
+import tarfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import pytest
+import requests
+
+from localcluster import demo
+
+from .helpers import csrf_token, login
+
+NOBODY = demo.NOBODY
+POD, CONTAINER = "web-2", "web"
+CHUNK = 1024 * 1024
+
+
+def api(server, pod=POD, namespace="demo") -> str:
+    return f"{server.url}/api/clusters/kws-local/namespaces/{namespace}/pods/{pod}/files"
+
+
+@pytest.fixture
+def box(cluster) -> Path:
+    """A fresh directory inside web-2's filesystem, owned by the container's user."""
+    d = demo.container_dir(cluster.sandbox, "demo", POD, CONTAINER) / f"t-{secrets.token_hex(4)}"
+    d.mkdir()
+    os.chown(d, NOBODY, NOBODY)
+    return d
+
+
+@pytest.fixture
+def http(server):
+    s = login(server)
+    s.headers["X-CSRFToken"] = csrf_token(s, server)
+    return s
+
+
+def write(path: Path, data: bytes) -> Path:
+    """A file in the container, owned by the container's user."""
+    path.write_bytes(data)
+    os.chown(path, NOBODY, NOBODY)
+    return path
+
+
+def random_file(path: Path, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            block = os.urandom(min(CHUNK, left))
+            h.update(block)
+            f.write(block)
+            left -= len(block)
+    return h.hexdigest()
+
+
+def sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download_sha(http, url, **params) -> tuple[requests.Response, str, int]:
+    r = http.get(url + "/download", params=params, stream=True)
+    h, n = hashlib.sha256(), 0
+    if r.ok:
+        for block in r.iter_content(CHUNK):
+            h.update(block)
+            n += len(block)
+    return r, h.hexdigest(), n
+
+
+def leftovers(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir() if ".kws-" in p.name)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024 * 1024, 200 * 1024 * 1024], ids=["0B", "1B", "1MB", "200MB"])
+def test_binary_round_trip(server, http, box, tmp_path, size):
+    src = tmp_path / "src.bin"
+    digest = random_file(src, size)
+    with open(src, "rb") as f:     # requests sends an empty file chunked: `size` says the length then
+        r = http.put(api(server) + "/upload", data=f,
+                     params={"container": CONTAINER, "path": str(box / "f.bin"), **({"size": 0} if not size else {})})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"path": str(box / "f.bin"), "size": size, "sha256": digest}
+    assert sha_file(box / "f.bin") == digest and (box / "f.bin").stat().st_size == size
+    assert leftovers(box) == []
+    r, got, n = download_sha(http, api(server), container=CONTAINER, path=str(box / "f.bin"))
+    assert r.status_code == 200 and int(r.headers["Content-Length"]) == size
+    assert (got, n) == (digest, size)
+
+
+def test_range_requests_resume_a_download(server, http, box):
+    data = os.urandom(3 * CHUNK + 123)
+    write(box / "r.bin", data)
+    url, params = api(server) + "/download", {"path": str(box / "r.bin")}
+    first = http.get(url, params=params, headers={"Range": "bytes=0-999999"})
+    assert first.status_code == 206 and first.headers["Content-Range"] == f"bytes 0-999999/{len(data)}"
+    rest = http.get(url, params=params, headers={"Range": "bytes=1000000-", "If-Range": first.headers["ETag"]})
+    assert rest.status_code == 206 and int(rest.headers["Content-Length"]) == len(data) - 1000000
+    assert first.content + rest.content == data
+    tail = http.get(url, params=params, headers={"Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.content == data[-10:]
+    stale = http.get(url, params=params, headers={"Range": "bytes=5-", "If-Range": '"0-0"'})
+    assert stale.status_code == 200 and stale.content == data        # changed file: whole body
+    bad = http.get(url, params=params, headers={"Range": f"bytes={len(data) + 5}-"})
+    assert bad.status_code == 416 and bad.headers["Content-Range"] == f"bytes */{len(data)}"
+    assert http.get(url, params={"path": str(box / "r.bin")}).content == data   # still serving
+
+
+def _kill_reader(path: Path, timeout: float = 10) -> int:
+    """Kill the container process that reads `path` (head/tail run by the download script)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if args and args[0].endswith((b"head", b"tail")) and str(path).encode() in args:
+                os.kill(int(pid), 9)
+                return int(pid)
+        time.sleep(0.05)
+    raise AssertionError(f"no reader of {path} found")
+
+
+def test_download_cut_in_the_container_resumes_where_it_stopped(server, http, box):
+    data = os.urandom(64 * CHUNK)
+    write(box / "cut.bin", data)
+    r = http.get(api(server) + "/download", params={"path": str(box / "cut.bin")}, stream=True)
+    it = r.iter_content(64 * 1024)
+    got = bytearray(next(it))
+    _kill_reader(box / "cut.bin")
+    for block in it:
+        got += block
+    assert bytes(got) == data
+    assert "download cut" in server.log()
+
+
+def test_download_that_finally_fails_is_aborted_not_truncated(make_server, box):
+    srv = make_server(transfer_retries=0)
+    http = login(srv)
+    write(box / "cut.bin", os.urandom(64 * CHUNK))
+    r = http.get(api(srv) + "/download", params={"path": str(box / "cut.bin")}, stream=True)
+    it = r.iter_content(64 * 1024)
+    next(it)
+    _kill_reader(box / "cut.bin")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for _ in it:
+            pass
+    assert http.get(api(srv) + "/list", params={"path": str(box)}).status_code == 200
+
+
+def _make_tree(root: Path) -> dict[str, bytes]:
+    files = {"a.txt": b"alpha\n", "sub/b.bin": os.urandom(300_000), "sub/deeper/c": b"", "sub/deeper/d d": b"x" * 10}
+    return files
+
+
+def test_folder_upload_and_download_round_trip(server, http, box):
+    files = _make_tree(box)
+    parts = [("file", (quote(f"tree/{rel}"), io.BytesIO(data))) for rel, data in files.items()]
+    r = http.post(api(server) + "/upload", params={"path": str(box)}, files=parts)
+    assert r.status_code == 200, r.text
+    assert sorted(x["path"] for x in r.json()) == sorted(f"{box}/tree/{rel}" for rel in files)
+    for rel, data in files.items():
+        assert (box / "tree" / rel).read_bytes() == data
+    for fmt, mode in (("tar", "r|"), ("tar.gz", "r|gz")):
+        resp = http.get(api(server) + "/download", params={"path": str(box / "tree"), "archive": fmt})
+        assert resp.status_code == 200, resp.text
+        assert f"filename*=UTF-8''tree.{fmt.replace('.', '.')}" in resp.headers["Content-Disposition"]
+        got = {}
+        with tarfile.open(fileobj=io.BytesIO(resp.content), mode=mode) as tar:
+            for m in tar:
+                if m.isfile():
+                    got[m.name] = tar.extractfile(m).read()
+        assert got == {f"./tree/{rel}": data for rel, data in files.items()}
+
+
+def test_folder_download_with_an_unreadable_file_is_aborted(server, http, box):
+    write(box / "ok.txt", b"fine")
+    secret = box / "secret.txt"
+    secret.write_bytes(b"root only")
+    secret.chmod(0o600)            # owned by root: the container's user cannot read it
+    r = http.get(api(server) + "/download", params={"path": str(box)}, stream=True)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for _ in r.iter_content(CHUNK):
+            pass
+
+
+HOSTILE = ["with space.txt", "quote\"double'single.txt", "$(touch PWNED1)", "semi;touch PWNED2;",
+           "-leading-dash", "new\nline.txt", "中文ファイル.txt", "`touch PWNED3`", "back\\slash", "%41percent"]
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_names_are_transferred_and_never_executed(cluster, server, http, box, name):
+    data = name.encode() * 3
+    dest = str(box / name)
+    r = http.put(api(server) + "/upload", params={"path": dest}, data=data)
+    assert r.status_code == 200, r.text
+    assert (box / name).read_bytes() == data
+    listing = http.get(api(server) + "/list", params={"path": str(box)}).json()
+    assert [e["name"] for e in listing["entries"]] == [name]
+    got = http.get(api(server) + "/download", params={"path": dest})
+    assert got.content == data
+    cd = got.headers["Content-Disposition"]
+    assert unquote(cd.split("filename*=UTF-8''")[1]) == name and "\n" not in cd
+    # the same name inside a folder upload (multipart, percent-decoded file names)
+    r = http.post(api(server) + "/upload", params={"path": str(box)},
+                  files=[("file", (quote(f"dir/{name}"), io.BytesIO(data)))])
+    assert r.status_code == 200, r.text
+    assert (box / "dir" / name).read_bytes() == data
+    root = demo.container_dir(cluster.sandbox, "demo", POD, CONTAINER)
+    # relative to the container's working directory, so that the path itself starts with the name
+    rel = f"{name}-{secrets.token_hex(3)}"
+    r = http.put(api(server) + "/upload", params={"path": rel}, data=data)
+    assert r.status_code == 200, r.text
+    try:
+        assert (root / rel).read_bytes() == data
+        assert http.get(api(server) + "/download", params={"path": rel}).content == data
+    finally:
+        (root / rel).unlink()
+    assert not [q for p in (box, box / "dir", root, Path.cwd()) for q in p.iterdir() if q.name.startswith("PWNED")]
+
+
+def test_listing_reports_types_sizes_and_links(server, http, box):
+    write(box / "f", b"12345")
+    (box / "d").mkdir()
+    os.symlink("f", box / "ln")
+    (box / "f").chmod(0o640)
+    body = http.get(api(server) + "/list", params={"path": str(box)}).json()
+    assert body["path"] == str(box) and body["truncated"] is False
+    by = {e["name"]: e for e in body["entries"]}
+    assert [e["name"] for e in body["entries"]] == ["d", "f", "ln"]
+    assert by["d"]["type"] == "dir" and by["f"]["type"] == "file" and by["f"]["size"] == 5
+    assert by["f"]["mode"] == "-rw-r-----" and abs(by["f"]["mtime"] - time.time()) < 600
+    assert by["ln"]["type"] == "link" and by["ln"]["link_target"] == "f"
+    home = http.get(api(server) + "/list").json()
+    assert home["path"] == str(box.parent) and any(e["name"] == box.name for e in home["entries"])
+
+
+def _raw_put(server, http, path: str, size: int, send: int) -> socket.socket:
+    cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+    s = socket.create_connection(("127.0.0.1", server.port))
+    target = f"/api/clusters/kws-local/namespaces/demo/pods/{POD}/files/upload?path={path}"
+    s.sendall((f"PUT {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
+               f"X-CSRFToken: {http.headers['X-CSRFToken']}\r\nContent-Length: {size}\r\n\r\n").encode())
+    s.sendall(os.urandom(send))
+    return s
+
+
+def _wait_gone(d: Path, timeout: float = 15) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and list(d.iterdir()):
+        time.sleep(0.1)
+    return sorted(p.name for p in d.iterdir())
+
+
+def _writers(d: Path) -> list[int]:
+    out = subprocess.run(["ps", "-u", str(NOBODY), "-o", "pid=,args="], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if str(d) in line]
+
+
+def test_cancelled_upload_leaves_nothing(server, http, box):
+    s = _raw_put(server, http, str(box / "cancel.bin"), 50 * CHUNK, 5 * CHUNK)
+    deadline = time.monotonic() + 10
+    while not leftovers(box) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers(box), "the temporary should exist while the upload runs"
+    assert not (box / "cancel.bin").exists()
+    s.close()                                    # the user cancelled: the connection goes away
+    assert _wait_gone(box) == []
+    assert _writers(box) == []
+    assert "upload cleaned up" in server.log()
+
+
+def test_upload_cut_in_the_container_fails_and_leaves_nothing(server, http, box):
+    result = {}
+
+    def body():
+        yield os.urandom(4 * CHUNK)
+        deadline = time.monotonic() + 10
+        while not leftovers(box) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in os.listdir("/proc"):
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if args[0].endswith(b"head") and args[1:3] == [b"-c", str(40 * CHUNK).encode()]:
+                os.kill(int(pid), 9)
+        for _ in range(36):
+            yield os.urandom(CHUNK)
+
+    class Body:
+        def __iter__(self):
+            return body()
+
+        def __len__(self):
+            return 40 * CHUNK
+    try:
+        result["r"] = http.put(api(server) + "/upload", params={"path": str(box / "cut.bin")}, data=Body())
+    except requests.ConnectionError as e:   # the server may answer before the body is sent
+        result["error"] = e
+    if "r" in result:
+        assert result["r"].status_code == 502, result["r"].text
+    assert _wait_gone(box) == []
+
+
+@pytest.fixture
+def mounts(box):
+    """A read-only and a nearly full file system inside the container (tmpfs)."""
+    ro, full = box / "ro", box / "full"
+    made = []
+    try:
+        for d, opts in ((ro, "size=1m,ro"), (full, f"size=256k,uid={NOBODY},gid={NOBODY}")):
+            d.mkdir()
+            subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "kws-test", str(d)], check=True)
+            made.append(d)
+        yield ro, full
+    finally:
+        for d in made:
+            subprocess.run(["umount", "-l", str(d)], check=False)
+
+
+def test_errors_have_fitting_status_and_the_server_keeps_serving(server, http, box, mounts):
+    ro, full = mounts
+    cases = [
+        (http.get(api(server) + "/download", params={"path": str(box / "nope")}), 404, "no such file"),
+        (http.get(api(server) + "/list", params={"path": str(box / "nope")}), 404, "no such file"),
+        (http.get(api(server, pod="no-such-pod") + "/list"), 404, "pod 'no-such-pod' not found"),
+        (http.get(api(server) + "/list", params={"container": "nope"}), 404, "container 'nope' not found"),
+        (http.get(api(server) + "/list", params={"path": "/root"}), 403, "permission denied"),
+        (http.put(api(server) + "/upload", params={"path": "/etc/kws-test"}, data=b"x"), 403, "permission denied"),
+        (http.put(api(server) + "/upload", params={"path": str(ro / "x")}, data=b"x"), 507, "read-only"),
+        (http.put(api(server) + "/upload", params={"path": str(full / "x")}, data=os.urandom(2 * CHUNK)),
+         507, "no space left"),
+        (http.get(api(server, pod="distroless") + "/list"), 422, "no 'sh'"),
+        (http.get(api(server) + "/download"), 400, "`path`"),
+        (http.put(api(server) + "/upload", params={"path": str(box / "nodir" / "x")}, data=b"x"), 404, "no such"),
+        (http.get(api(server, pod="pending") + "/list"), 409, "Pending"),
+    ]
+    for r, status, text in cases:
+        assert r.status_code == status, (r.url, r.text)
+        assert r.headers["Content-Type"] == "application/json"
+        assert text in r.json()["error"]["message"], r.text
+    assert http.get(api(server, pod="distroless") + "/list").json()["error"]["code"] == "missing_tool"
+    assert list(full.iterdir()) == [] and list(ro.iterdir()) == []
+    assert http.get(api(server) + "/list", params={"path": str(box)}).status_code == 200
+
+
+def test_upload_limits_from_config(make_server, box):
+    srv = make_server(max_upload_bytes=1000)
+    http = login(srv)
+    http.headers["X-CSRFToken"] = csrf_token(http, srv)
+    r = http.put(api(srv) + "/upload", params={"path": str(box / "big")}, data=b"x" * 1001)
+    assert r.status_code == 413 and not (box / "big").exists()
+    r = http.put(api(srv) + "/upload", params={"path": str(box / "ok")}, data=b"x" * 1000)
+    assert r.status_code == 200 and (box / "ok").read_bytes() == b"x" * 1000
+    r = http.put(api(srv) + "/upload", params={"path": str(box / "nocsrf")}, data=b"x",
+                 headers={"X-CSRFToken": ""})
+    assert r.status_code == 400 and not (box / "nocsrf").exists()
+    r = http.post(api(srv) + "/upload", params={"path": str(box)}, files=[("file", ("a", b"a"))],
+                  headers={"X-CSRFToken": "forged"})
+    assert r.status_code == 400 and not (box / "a").exists()
+
+
+def test_server_memory_stays_flat_during_a_1gb_transfer(server, http, box):
+    size = 1024 * CHUNK
+    block = os.urandom(CHUNK)
+    h = hashlib.sha256()
+
+    class Body:
+        def __iter__(self):
+            for i in range(1024):
+                piece = i.to_bytes(8, "big") + block[8:]
+                h.update(piece)
+                yield piece
+
+        def __len__(self):
+            return size
+
+    peak = {"rss": 0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak["rss"] = max(peak["rss"], server.rss())
+            time.sleep(0.05)
+    http.get(api(server) + "/list", params={"path": str(box)})
+    base = server.rss()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        r = http.put(api(server) + "/upload", params={"path": str(box / "big.bin")}, data=Body())
+        assert r.status_code == 200, r.text
+        assert r.json()["sha256"] == h.hexdigest()
+        r, got, n = download_sha(http, api(server), path=str(box / "big.bin"))
+        assert (got, n) == (h.hexdigest(), size)
+    finally:
+        stop.set()
+        sampler.join()
+        (box / "big.bin").unlink(missing_ok=True)
+    grown = peak["rss"] - base
+    assert grown < 64 * 1024 * 1024, f"server RSS grew by {grown / 2**20:.0f} MiB during a 1 GiB transfer"
