@@ -300,10 +300,13 @@ def test_memory_bounded_under_yes(make_server, stalled):
         stop = threading.Event()
         sampler = threading.Thread(target=_sample_rss, args=(srv, stop, samples))
         sampler.start()
-        t.send(s, "yes flood-line-of-some-length\n")
-        time.sleep(8)
-        stop.set()
-        sampler.join()
+        try:
+            # No ack wait: a stalled client's blocked handler holds up every later message, acks too.
+            t.sio.emit("input", {"session": s, "data": "yes flood-line-of-some-length\n"}, namespace="/terminal")
+            time.sleep(8)
+        finally:
+            stop.set()
+            sampler.join()
         growth = max(samples) - base
         assert growth < 40 * 1024 * 1024, f"server RSS grew {growth >> 20} MiB"
         if stalled:
