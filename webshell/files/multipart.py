@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 from urllib.parse import unquote
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, File, MultipartDecoder, NeedData
 
 from ..errors import BadRequest
@@ -35,15 +36,22 @@ def relative_name(filename: str) -> str:
 def parts(stream: BinaryIO, boundary: bytes, chunk: int, max_bytes: int, max_parts: int,
           tmpdir: str | None) -> Iterator[Part]:
     """Yield each file part once it has been received whole; other fields are ignored."""
-    decoder = MultipartDecoder(boundary, max_form_memory_size=chunk, max_parts=max_parts)
+    # The decoder buffers headers, fields and a partial boundary only: a few chunks at most.
+    decoder = MultipartDecoder(boundary, max_form_memory_size=2 * chunk + 64 * 1024, max_parts=max_parts)
     current: Part | None = None
     done = False
     while not done:
-        event = decoder.next_event()
+        try:
+            event = decoder.next_event()
+        except ValueError as e:
+            raise BadRequest(f"malformed multipart upload: {e}") from None
         if isinstance(event, NeedData):
             if decoder.complete:
                 raise BadRequest("the multipart upload ended early")
-            decoder.receive_data(stream.read(chunk) or None)
+            try:
+                decoder.receive_data(stream.read(chunk) or None)
+            except RequestEntityTooLarge:
+                raise TooLarge("a form field or part header of the upload is too large") from None
         elif isinstance(event, File):
             try:
                 name = relative_name(event.filename or "")
