@@ -46,6 +46,7 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
             if "latency" in only:
                 log.info("[%s] latency", mode)
                 r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie)
+            srv.drain()
         finally:
             srv.stop()
     if "capacity" in only:

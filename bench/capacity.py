@@ -86,6 +86,7 @@ def run(env: BenchEnv) -> dict:
                       max_sessions_per_user=target, session_grace=600).start()
     try:
         result = asyncio.run(_run(env, srv, pods))
+        result["drain_s"] = round(srv.drain(), 2)   # every shell hung up
         log.info("capacity: %s", {k: v for k, v in result.items() if k != "curve"})
         return result
     finally:

@@ -81,8 +81,17 @@ async def _console_level(env: BenchEnv, server, cookie: str, n: int, keys: int) 
         results = await asyncio.gather(*(_console_type(env, c, s, keys, i) for i, (c, s) in enumerate(sessions)))
         return [x for r in results for x in r]
     finally:
-        await asyncio.gather(*(c.close_session(s) for c, s in sessions), return_exceptions=True)
+        await asyncio.gather(*(_end(c, s) for c, s in sessions), return_exceptions=True)
         await asyncio.gather(*(c.disconnect() for c, _ in sessions), return_exceptions=True)
+
+
+async def _end(con: Console, sid: str) -> None:
+    """Ctrl-C ends the exec'd cat, so the session ends by itself; close it if it does not."""
+    await con.send(sid, "\x03")
+    try:
+        await con.sinks[sid].wait(lambda s: s.exited is not None, 5)
+    except TimeoutError:
+        await con.close_session(sid)
 
 
 # -- raw exec ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Console servers for the benchmarks: the tests' ConsoleServer, optionally under a profiler."""
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import requests
 
-from tests.helpers import ROOT, ConsoleServer
+from tests.helpers import ROOT, ConsoleServer, login
+
+log = logging.getLogger(__name__)
 
 
 class BenchServer(ConsoleServer):
@@ -44,6 +47,26 @@ class BenchServer(ConsoleServer):
         if self.profile is not None and self.proc is not None and self.proc.poll() is None:
             sig = signal.SIGUSR1   # writes the profile, then exits
         return super().stop(sig)
+
+    def drain(self, timeout: float = 120.0) -> float:
+        """Wait until the server has no terminal and no hang-up in flight; return the seconds waited.
+
+        A closed session's shell is hung up by a background exec; stopping the server before
+        that exec ran would leave the shell behind in the container.
+        """
+        t0 = time.monotonic()
+        try:
+            http = login(self)
+            while time.monotonic() - t0 < timeout:
+                t = http.get(f"{self.url}/api/stats", timeout=10).json()["terminals"]
+                if t.get("sessions", 0) == 0 and t.get("hangups", 0) == 0 and t.get("pumps", 0) == 0:
+                    break
+                time.sleep(0.2)
+            else:
+                log.warning("server still busy after %.0fs: %s", timeout, t)
+        except (requests.RequestException, KeyError, ValueError, AssertionError) as e:
+            log.warning("cannot read the server's stats: %s", e)
+        return time.monotonic() - t0
 
     def fds(self) -> int:
         """Open file descriptors of the server process."""
