@@ -181,6 +181,10 @@ def test_folder_upload_and_download_round_trip(server, http, box):
                 if m.isfile():
                     got[m.name] = tar.extractfile(m).read()
         assert got == {f"./tree/{rel}": data for rel, data in files.items()}
+    os.symlink("tree", box / "via-link")     # a link to a directory: its target's contents
+    resp = http.get(api(server) + "/download", params={"path": str(box / "via-link")})
+    with tarfile.open(fileobj=io.BytesIO(resp.content), mode="r|") as tar:
+        assert sorted(m.name for m in tar if m.isfile()) == sorted(f"./{rel}" for rel in files)
 
 
 def test_folder_download_with_an_unreadable_file_is_aborted(server, http, box):

@@ -25,11 +25,13 @@ read -r s n || exit 1
 [ "$n" -gt 0 ] || exit 0
 if [ "$s" -gt 0 ]; then tail -c +"$((s + 1))" -- "$f" | head -c "$n"; else head -c "$n" -- "$f"; fi
 '''
-# $1 parent directory, $2 entry to archive ("./name" or "."), $3 "1" for gzip.
+# $1 parent directory, $2 entry to archive ("./name" or "."), $3 "1" for gzip. A symlink to a
+# directory is archived as its target's contents.
 TAR = r'''
 need tar
 [ "$3" = 1 ] && need gzip
 cd -- "$1" || exit 1
+if [ -L "$2" ] && [ -d "$2" ]; then cd -- "$2" || exit 1; set -- "$1" . "$3"; fi
 [ -r "$2" ] || { printf 'kws:error %s: Permission denied\n' "$2"; exit 1; }
 printf 'kws:tar\n'
 if [ "$3" = 1 ]; then exec tar -czf - -- "$2"; else exec tar -cf - -- "$2"; fi

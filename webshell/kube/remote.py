@@ -58,7 +58,7 @@ class Remote:
                                  timeout=conn.timeout, stdin=stdin, headers=conn.headers)
         return cls(stream, what, path)
 
-    def _pull(self) -> bool:
+    def pull(self) -> bool:
         """Read one frame into the buffers; False once the stream has ended."""
         if self.status is not None:
             return False
@@ -89,19 +89,19 @@ class Remote:
                 if not raw.startswith(MARK):
                     raise TransferFailed(f"unexpected output from the container while trying to {self.what}")
                 if raw.startswith((b"kws:error ", b"kws:missing ")):
-                    while self._pull():       # let the script end, keeping its stderr
+                    while self.pull():       # let the script end, keeping its stderr
                         pass
                     raise self.failure(raw + b"\n")
                 return raw[len(MARK):]
             if len(self._buf) > LINE_MAX:
                 raise TransferFailed(f"garbled answer from the container while trying to {self.what}")
-            if not self._pull():
+            if not self.pull():
                 raise self.failure()
 
     def data(self) -> bytes | None:
         """The next stdout bytes after the control lines; None once the script ended."""
         while not self._buf:
-            if not self._pull():
+            if not self.pull():
                 return None
         out = bytes(self._buf)
         self._buf.clear()

@@ -13,7 +13,7 @@ import posixpath
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..errors import BadRequest, TransferFailed, WebshellError
 from .remote import Conn, Remote
@@ -74,8 +74,7 @@ def temp_name(dest: str) -> str:
     return posixpath.join(directory, name) if directory else name
 
 
-def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bool = False,
-           on_progress: Callable[[int], None] | None = None) -> Uploaded:
+def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bool = False) -> Uploaded:
     """Write exactly `size` bytes from `chunks` to `dest`; raise unless verified and renamed."""
     if not dest or dest.endswith("/"):
         raise BadRequest("the destination must be a file path")
@@ -90,7 +89,7 @@ def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bo
         if len(parts) != 3 or parts[0] != b"pid" or not all(p.isdigit() for p in parts[1:]):
             raise TransferFailed("unexpected answer from the container before the upload")
         pids = [p.decode() for p in parts[1:]]
-        digest = _send(remote, size, chunks, on_progress)
+        digest = _send(remote, size, chunks)
         done = remote.line().split()
         if len(done) != 3 or done[0] != b"done":
             raise TransferFailed("unexpected answer from the container after the upload")
@@ -115,7 +114,7 @@ def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bo
             _cleanup(conn, pids, tmp)
 
 
-def _send(remote: Remote, size: int, chunks: Iterable[bytes], on_progress) -> str:
+def _send(remote: Remote, size: int, chunks: Iterable[bytes]) -> str:
     """Stream the body; stop early (and raise) if the container's writer fails meanwhile."""
     h = hashlib.sha256()
     sent = 0
@@ -131,8 +130,6 @@ def _send(remote: Remote, size: int, chunks: Iterable[bytes], on_progress) -> st
                 raise remote.failure()
             h.update(chunk)
             sent += len(chunk)
-            if on_progress:
-                on_progress(sent)
     finally:
         failed.stop()
     if sent != size:
@@ -165,7 +162,7 @@ def _watch(remote: Remote) -> _Watch:
             if not remote.stream.readable_now():
                 ev.stopped.wait(0.05)
                 continue
-            if not remote._pull():        # noqa: SLF001 - this reader owns the stream while sending
+            if not remote.pull():         # this reader owns the stream while the body is sent
                 ev.set()
                 return
             if remote.stderr or remote.status is not None:
