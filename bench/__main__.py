@@ -30,6 +30,7 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
     env = BenchEnv(cluster, sizes, out)
     env.prepare()
     started = time.time()
+    raw_latency: dict = {}   # raw exec baselines, measured once (in the first mode's pass)
     r: dict = {"meta": {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                         "commit": _commit(), "machine": machine(), "sizes": sizes_dict(sizes), "modes": modes}}
     for mode in modes:
@@ -37,7 +38,8 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
             break
         srv = BenchServer(env.kubeconfig, env.instance(mode), async_mode=mode,
                           profile=(out / f"profile-{mode}.html") if profile else None,
-                          max_sessions_per_user=max(sizes.latency_levels) + 10).start()
+                          max_sessions_per_user=max(n for n, _, _ in sizes.latency_levels + sizes.latency_stress) + 10
+                          ).start()
         try:
             cookie = Console.cookie_for(srv)
             if "throughput" in only:
@@ -45,7 +47,7 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
                 r.setdefault("throughput", {})[mode] = throughput.run(env, srv, cookie)
             if "latency" in only:
                 log.info("[%s] latency", mode)
-                r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie)
+                r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie, raw_latency)
             srv.drain()
         finally:
             srv.stop()

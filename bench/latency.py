@@ -39,8 +39,8 @@ def summary(samples: list[float]) -> dict:
             "mean": round(statistics.fmean(ms), 3)}
 
 
-def _pause(env: BenchEnv, rng: random.Random) -> float:
-    return env.sizes.think_ms / 1000 * rng.uniform(0.5, 1.5)
+def _pause(think_ms: float, rng: random.Random) -> float:
+    return think_ms / 1000 * rng.uniform(0.5, 1.5)
 
 
 # -- console -------------------------------------------------------------------
@@ -60,12 +60,12 @@ async def _console_sessions(server, cookie: str, n: int) -> list[tuple[Console, 
     return list(await asyncio.gather(*(one() for _ in range(n))))
 
 
-async def _console_type(env: BenchEnv, con: Console, sid: str, keys: int, seed: int) -> list[float]:
+async def _console_type(think_ms: float, con: Console, sid: str, keys: int, seed: int) -> list[float]:
     rng = random.Random(seed)
     sink = con.sinks[sid]
     out = []
     for i in range(keys):
-        await asyncio.sleep(_pause(env, rng))
+        await asyncio.sleep(_pause(think_ms, rng))
         n0 = sink.n
         t0 = time.perf_counter()
         await con.sio.emit("input", {"session": sid, "data": KEYS[i % len(KEYS)]}, namespace=NS)
@@ -74,11 +74,12 @@ async def _console_type(env: BenchEnv, con: Console, sid: str, keys: int, seed: 
     return out
 
 
-async def _console_level(env: BenchEnv, server, cookie: str, n: int, keys: int) -> list[float]:
+async def _console_level(server, cookie: str, n: int, keys: int, think_ms: float) -> list[float]:
     sessions = await _console_sessions(server, cookie, n)
     try:
         await asyncio.sleep(1.0)   # let prompts and the setup's echo settle
-        results = await asyncio.gather(*(_console_type(env, c, s, keys, i) for i, (c, s) in enumerate(sessions)))
+        results = await asyncio.gather(*(_console_type(think_ms, c, s, keys, i)
+                                         for i, (c, s) in enumerate(sessions)))
         return [x for r in results for x in r]
     finally:
         await asyncio.gather(*(_end(c, s) for c, s in sessions), return_exceptions=True)
@@ -95,11 +96,11 @@ async def _end(con: Console, sid: str) -> None:
 
 
 # -- raw exec ------------------------------------------------------------------
-def _raw_type(env: BenchEnv, shell: RawShell, keys: int, seed: int, out: list, lock: threading.Lock) -> None:
+def _raw_type(think_ms: float, shell: RawShell, keys: int, seed: int, out: list, lock: threading.Lock) -> None:
     rng = random.Random(seed)
     mine = []
     for i in range(keys):
-        time.sleep(_pause(env, rng))
+        time.sleep(_pause(think_ms, rng))
         with shell.cond:
             n0 = shell.n
         t0 = time.perf_counter()
@@ -110,7 +111,7 @@ def _raw_type(env: BenchEnv, shell: RawShell, keys: int, seed: int, out: list, l
         out.extend(mine)
 
 
-def _raw_level(env: BenchEnv, n: int, keys: int) -> list[float]:
+def _raw_level(env: BenchEnv, n: int, keys: int, think_ms: float) -> list[float]:
     with ThreadPoolExecutor(OPEN_PARALLEL) as pool:
         shells = list(pool.map(lambda _: RawShell(env.kubeconfig), range(n)))
     try:
@@ -119,7 +120,8 @@ def _raw_level(env: BenchEnv, n: int, keys: int) -> list[float]:
         time.sleep(1.0)
         out: list[float] = []
         lock = threading.Lock()
-        threads = [threading.Thread(target=_raw_type, args=(env, s, keys, i, out, lock)) for i, s in enumerate(shells)]
+        threads = [threading.Thread(target=_raw_type, args=(think_ms, s, keys, i, out, lock))
+                   for i, s in enumerate(shells)]
         for t in threads:
             t.start()
         for t in threads:
@@ -156,31 +158,49 @@ class Flood:
         self.proc.stdout.close()
 
 
-def _flood_seconds(env: BenchEnv) -> float:
-    return env.sizes.flood_keys * env.sizes.think_ms / 1000 * 1.2 + 10
+def _flood_seconds(keys: int, think_ms: float) -> float:
+    return keys * think_ms / 1000 * 1.2 + 10
 
 
-def run(env: BenchEnv, server, cookie: str, raw_too: bool = True) -> dict:
-    """One async mode: every level through the console (and raw exec), then the flood pair."""
-    levels = []
-    for n in env.sizes.latency_levels:
-        keys = env.sizes.latency_keys[n]
-        row = {"sessions": n, "keys_per_session": keys}
-        row["console"] = summary(asyncio.run(_console_level(env, server, cookie, n, keys)))
-        if raw_too:
-            row["raw_exec"] = summary(_raw_level(env, n, keys))
+def _levels(env: BenchEnv, server, cookie: str, plan, raw: dict | None) -> list[dict]:
+    rows = []
+    for n, keys, think in plan:
+        row = {"sessions": n, "keys_per_session": keys, "think_ms": think,
+               "keys_per_s": round(n * 1000 / think, 1)}
+        row["console"] = summary(asyncio.run(_console_level(server, cookie, n, keys, think)))
+        key = f"{n}/{keys}/{think}"
+        if raw is not None and key not in raw:
+            raw[key] = summary(_raw_level(env, n, keys, think))
+        if raw is not None:
+            row["raw_exec"] = raw[key]
             row["overhead_p50_ms"] = round(row["console"]["p50"] - row["raw_exec"]["p50"], 3)
             row["overhead_p99_ms"] = round(row["console"]["p99"] - row["raw_exec"]["p99"], 3)
-        log.info("latency %d sessions: %s", n, row)
-        levels.append(row)
-    keys = env.sizes.flood_keys
-    flood = {"keys": keys, "console_idle": summary(asyncio.run(_console_level(env, server, cookie, 1, keys)))}
-    with Flood("console", server.url, _flood_seconds(env), cookie):
-        flood["console_flood"] = summary(asyncio.run(_console_level(env, server, cookie, 1, keys)))
-    if raw_too:
-        flood["raw_idle"] = summary(_raw_level(env, 1, keys))
-        with Flood("raw", str(env.kubeconfig), _flood_seconds(env)):
-            flood["raw_flood"] = summary(_raw_level(env, 1, keys))
+        log.info("latency %d sessions at %.0f keys/s: %s", n, row["keys_per_s"], row)
+        rows.append(row)
+    return rows
+
+
+def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
+    """One async mode: every level through the console, then the flood pair.
+
+    `raw` holds the raw exec baselines, shared across modes (they do not depend on the
+    console): measured in the first mode's pass, right after its console run.
+    """
+    first = not raw
+    levels = _levels(env, server, cookie, env.sizes.latency_levels, raw)
+    stress = _levels(env, server, cookie, env.sizes.latency_stress, raw)
+    _, _, think = env.sizes.latency_levels[0]
+    keys, secs = env.sizes.flood_keys, _flood_seconds(env.sizes.flood_keys, think)
+    flood = {"keys": keys, "think_ms": think,
+             "console_idle": summary(asyncio.run(_console_level(server, cookie, 1, keys, think)))}
+    with Flood("console", server.url, secs, cookie):
+        flood["console_flood"] = summary(asyncio.run(_console_level(server, cookie, 1, keys, think)))
+    if first:
+        raw["flood_idle"] = summary(_raw_level(env, 1, keys, think))
+        with Flood("raw", str(env.kubeconfig), secs):
+            raw["flood"] = summary(_raw_level(env, 1, keys, think))
+    flood["raw_idle"], flood["raw_flood"] = raw["flood_idle"], raw["flood"]
     flood["ratio_p99_flood_idle"] = round(flood["console_flood"]["p99"] / flood["console_idle"]["p99"], 3)
+    flood["raw_ratio_p99_flood_idle"] = round(flood["raw_flood"]["p99"] / flood["raw_idle"]["p99"], 3)
     log.info("latency flood: %s", flood)
-    return {"levels": levels, "flood": flood}
+    return {"levels": levels, "stress": stress, "flood": flood, "raw_measured_here": first}

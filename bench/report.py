@@ -26,7 +26,7 @@ def targets(r: dict) -> list[dict]:
                 add(f"latency overhead p99 @{lv['sessions']} [{mode}] ms", lv["overhead_p99_ms"], "< 10",
                     lv["overhead_p99_ms"] < 10)
         fl = lat["flood"]
-        add(f"p99 flood/idle [{mode}]", fl["ratio_p99_flood_idle"], "<= 2", fl["ratio_p99_flood_idle"] <= 2)
+        add(f"latency p99 flood/idle [{mode}]", fl["ratio_p99_flood_idle"], "<= 2", fl["ratio_p99_flood_idle"] <= 2)
     for row in r.get("transfer", {}).get("rows", []):
         if row.get("ratio") is not None:
             add(f"transfer {row['direction']} {row['mb']} MB console/kubectl", row["ratio"], ">= 1.0",
@@ -147,10 +147,15 @@ def summary_md(r: dict, plots: list[str]) -> str:
                          f"{x['kubectl']['mb_per_s']} | {x['ratio_console_raw']} | {x['ratio_console_kubectl']} |")
     for mode, lat in r.get("latency", {}).items():
         lines += ["", f"## Keystroke echo latency [{mode}] (ms)", "",
-                  "| sessions | console p50/p95/p99 | raw exec p50/p95/p99 |", "|---|---|---|"]
+                  "| sessions (keys/s in all) | console p50/p95/p99 | raw exec p50/p95/p99 |", "|---|---|---|"]
         for lv in lat["levels"]:
             raw = lv.get("raw_exec")
-            lines.append(f"| {lv['sessions']} | {_pcts(lv['console'])} | {_pcts(raw) if raw else '-'} |")
+            lines.append(f"| {lv['sessions']} ({lv['keys_per_s']}) | {_pcts(lv['console'])} | "
+                         f"{_pcts(raw) if raw else '-'} |")
+        for lv in lat.get("stress", []):
+            raw = lv.get("raw_exec")
+            lines.append(f"| stress: {lv['sessions']} ({lv['keys_per_s']}) | {_pcts(lv['console'])} | "
+                         f"{_pcts(raw) if raw else '-'} |")
         fl = lat["flood"]
         lines.append(f"| 1 + flooding neighbour | {_pcts(fl['console_flood'])} | "
                      f"{_pcts(fl['raw_flood']) if 'raw_flood' in fl else '-'} |")

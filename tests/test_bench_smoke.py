@@ -19,8 +19,8 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
             assert row[who]["bytes"] > 0 and row[who]["mb_per_s"] > 0
         assert row["ratio_console_raw"] > 0
     lat = r["latency"]["eventlet"]
-    assert [lv["sessions"] for lv in lat["levels"]] == Sizes.tiny().latency_levels
-    for lv in lat["levels"]:
+    assert [lv["sessions"] for lv in lat["levels"]] == [n for n, _, _ in Sizes.tiny().latency_levels]
+    for lv in lat["levels"] + lat["stress"]:
         assert lv["console"]["n"] == lv["sessions"] * lv["keys_per_session"] and lv["console"]["p50"] > 0
         assert lv["raw_exec"]["p99"] > 0
     assert lat["flood"]["console_flood"]["p99"] > 0 and lat["flood"]["ratio_p99_flood_idle"] > 0
