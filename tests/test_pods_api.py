@@ -31,3 +31,12 @@ def test_console_page_serves_its_libraries_locally(server, admin):
         assert r.status_code == 200 and len(r.content) > 1000, asset
     assert admin.get(f"{server.url}/vendor/..%2fpackage.json").status_code == 404
     assert "frame-ancestors 'none'" in admin.get(f"{server.url}/").headers["Content-Security-Policy"]
+
+
+def test_console_links_tokens_for_everyone_and_admin_for_admins(server, admin):
+    from .helpers import login
+    page = admin.get(f"{server.url}/").text
+    assert 'href="/tokens"' in page and 'href="/admin/"' in page
+    server.create_user("plainuser", "plainuser-pw-1")
+    plain = login(server, "plainuser", "plainuser-pw-1").get(f"{server.url}/").text
+    assert 'href="/tokens"' in plain and 'href="/admin/"' not in plain
