@@ -23,12 +23,12 @@ bp = Blueprint("files", __name__, url_prefix="/api/clusters/<cluster>/namespaces
 log = logging.getLogger(__name__)
 
 
-def init_slots(app) -> Slots:
-    return app.extensions.setdefault("kws.transfers", Slots(app.config["MAX_TRANSFERS"]))
-
-
 def _slots() -> Slots:
-    return init_slots(current_app)
+    """The server-wide count of running transfers, made on first use."""
+    slots = current_app.extensions.get("kws.transfers")
+    if slots is None:
+        slots = current_app.extensions["kws.transfers"] = Slots(current_app.config["MAX_TRANSFERS"])
+    return slots
 
 
 def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Conn:
