@@ -137,3 +137,22 @@ def test_upload_limits_from_config(make_server, box):
     r = http.post(api(srv) + "/upload", params={"path": str(box)}, files=[("file", ("a", b"a"))],
                   headers={"X-CSRFToken": "forged"})
     assert r.status_code == 400 and not (box / "a").exists()
+
+
+def test_concurrent_transfers_are_capped_and_slots_come_back(make_server, box):
+    srv = make_server(max_transfers=1)
+    http = login(srv)
+    (box / "slow.bin").write_bytes(os.urandom(32 * CHUNK))
+    os.chown(box / "slow.bin", NOBODY, NOBODY)
+    first = http.get(api(srv) + "/download", params={"path": str(box / "slow.bin")}, stream=True)
+    assert first.status_code == 200
+    second = requests.get(api(srv) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
+    assert second.status_code == 429 and second.json()["error"]["code"] == "limit"
+    assert len(first.content) == 32 * CHUNK            # the first one completes, then frees its slot
+    again = requests.get(api(srv) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
+    assert again.status_code == 200 and len(again.content) == 32 * CHUNK
+    head = requests.head(api(srv) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(32 * CHUNK) and head.content == b""
+    last = requests.get(api(srv) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
+    assert last.status_code == 200 and len(last.content) == 32 * CHUNK     # HEAD gave its slot back too
+    assert _writers(box) == []                                              # and left no script waiting
