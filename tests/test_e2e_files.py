@@ -11,21 +11,35 @@ from localcluster import demo
 HOSTILE = '<img src=x onerror="document.title=1">.txt'
 
 
-def test_drop_two_files_then_browse_and_download(page, cluster, tmp_path):
+def wait_state(page, predicate: str, arg=None) -> None:
+    """Wait (generously: each step is an exec through a busy API server); on timeout, say what the panel shows."""
+    try:
+        page.wait_for_function(predicate, arg=arg, timeout=60000)
+    except Exception as e:  # noqa: BLE001 - re-raised with the panel's state
+        state = page.evaluate("() => ['.files-path', '.files-error', '.files-title'].map((s) => {"
+                              " const n = document.querySelector(s); return n ? (n.value ?? n.textContent) : null; })")
+        raise AssertionError(f"{predicate} never held; file browser shows {state}") from e
+
+
+def open_web2(page, server) -> None:
+    """Open a terminal in demo/web-2 by deep link: the file browser follows the active terminal."""
+    page.goto(f"{server.url}/t/kws-local/demo/web-2?container=web")
+    page.wait_for_function("() => { const t = window.kws && window.kws.activeTarget();"
+                           " return !!t && t.pod === 'web-2' && t.container === 'web'; }")
+
+
+def test_drop_two_files_then_browse_and_download(page, server, cluster, tmp_path):
     box = demo.container_dir(cluster.sandbox, "demo", "web-2", "web") / f"e2e-{secrets.token_hex(4)}"
     box.mkdir()
     os.chown(box, demo.NOBODY, demo.NOBODY)
     one, two = os.urandom(3 * 1024 * 1024 + 7), os.urandom(200_000)
 
-    page.wait_for_function("() => document.querySelector('#namespace option[value=demo]') !== null")
-    page.select_option("#namespace", "demo")
-    page.wait_for_function("() => document.querySelector('#pod option[value=\"web-2\"]') !== null")
-    page.select_option("#pod", "web-2")
+    open_web2(page, server)
     page.click("#files-toggle")
     page.fill(".files-path", str(box))
     page.press(".files-path", "Enter")
     page.wait_for_function("() => document.querySelector('.files-title').textContent.includes('web-2')")
-    page.wait_for_function("([p]) => document.querySelector('.files-path').value === p", arg=[str(box)])
+    wait_state(page, "([p]) => document.querySelector('.files-path').value === p", [str(box)])
 
     page.evaluate("""([a, b, hostile]) => {
         const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -46,7 +60,7 @@ def test_drop_two_files_then_browse_and_download(page, cluster, tmp_path):
     assert (box / "one.bin").read_bytes() == one
     assert (box / HOSTILE).read_bytes() == two
 
-    page.wait_for_selector('.files-list li[data-name="one.bin"]')
+    page.wait_for_selector('.files-list li[data-name="one.bin"]', timeout=60000)
     names = page.eval_on_selector_all(".files-list li .name", "ns => ns.map(n => n.textContent)")
     assert sorted(names) == sorted(["one.bin", HOSTILE])
     assert page.locator(".files-list img").count() == 0 and page.title() != "1"   # shown as text only
@@ -59,14 +73,11 @@ def test_drop_two_files_then_browse_and_download(page, cluster, tmp_path):
     assert Path(saved).read_bytes() == one
 
 
-def test_errors_show_in_place_in_the_file_browser(page, cluster):
-    page.wait_for_function("() => document.querySelector('#namespace option[value=demo]') !== null")
-    page.select_option("#namespace", "demo")
-    page.wait_for_function("() => document.querySelector('#pod option[value=\"web-2\"]') !== null")
-    page.select_option("#pod", "web-2")
+def test_errors_show_in_place_in_the_file_browser(page, server):
+    open_web2(page, server)
     page.click("#files-toggle")
-    page.wait_for_selector(".files-list li")
+    page.wait_for_selector(".files-list li", timeout=60000)
     page.fill(".files-path", "/root")
     page.press(".files-path", "Enter")
-    page.wait_for_function("() => document.querySelector('.files-error').textContent.includes('permission denied')")
+    wait_state(page, "() => document.querySelector('.files-error').textContent.includes('permission denied')")
     assert page.locator(".files-list li").count() > 0       # the previous listing stays
