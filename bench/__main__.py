@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -32,7 +33,8 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
     started = time.time()
     raw_latency: dict = {}   # raw exec baselines, measured once (in the first mode's pass)
     r: dict = {"meta": {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                        "commit": _commit(), "machine": machine(), "sizes": sizes_dict(sizes), "modes": modes}}
+                        "commit": _commit(), "machine": machine(), "sizes": sizes_dict(sizes), "modes": modes,
+                        "loadavg_start": [round(x, 2) for x in os.getloadavg()]}}
     for mode in modes:
         if not only & {"throughput", "latency"}:
             break
@@ -58,6 +60,7 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
         log.info("transfer")
         r["transfer"] = transfer.run(env)
     r["meta"]["duration_s"] = round(time.time() - started, 1)
+    r["meta"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     report.write(r, out)
     return r
 

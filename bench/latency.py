@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from .client import NS, Console
 from .env import BenchEnv
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 SETUP = "stty -icanon; exec cat >/dev/null\n"
 KEYS = "abcdefghijklmnopqrstuvwxyz"
 OPEN_PARALLEL = 8
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def summary(samples: list[float]) -> dict:
@@ -139,7 +141,7 @@ class Flood:
     def __init__(self, kind: str, where: str, seconds: float, cookie: str = ""):
         env = {**os.environ, "KWS_BENCH_COOKIE": cookie}
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.flood", kind, where, f"{seconds:.0f}"],
-                                     stdout=subprocess.PIPE, text=True, env=env)
+                                     stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
 
     def __enter__(self) -> "Flood":
         line = self.proc.stdout.readline()

@@ -135,7 +135,9 @@ def summary_md(r: dict, plots: list[str]) -> str:
     m = r.get("meta", {})
     lines = [f"# kube-webshell benchmark {m.get('started', '')}", "",
              f"Commit {m.get('commit', '?')}, {m.get('machine', {}).get('nproc', '?')} CPUs, "
-             f"{m.get('duration_s', 0):.0f} s in all.", "", "## Targets", "",
+             f"{m.get('duration_s', 0):.0f} s in all; load average {m.get('loadavg_start')} at the start, "
+             f"{m.get('loadavg_end')} at the end (the machine is shared: ratios, measured side by side, "
+             "are the figures to read).", "", "## Targets", "",
              "| measure | value | target | holds |", "|---|---|---|---|"]
     for t in r.get("targets", []):
         lines.append(f"| {t['name']} | {t['value']} | {t['target']} | {'yes' if t['ok'] else '**no**'} |")
