@@ -84,6 +84,7 @@
       if (seq !== loads) return;                 // a later navigation won
       dir = body.path;
       pathInput.value = dir;
+      panel.dataset.path = dir;                  // the directory uploads go to
       render(body.entries, body.truncated);
     } catch (e) {
       if (seq === loads) error.textContent = e.message;   // shown in place; the listing stays as it was

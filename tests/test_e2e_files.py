@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import time
 from pathlib import Path
 
 from localcluster import demo
@@ -16,8 +17,9 @@ def wait_state(page, predicate: str, arg=None) -> None:
     try:
         page.wait_for_function(predicate, arg=arg, timeout=60000)
     except Exception as e:  # noqa: BLE001 - re-raised with the panel's state
-        state = page.evaluate("() => ['.files-path', '.files-error', '.files-title'].map((s) => {"
-                              " const n = document.querySelector(s); return n ? (n.value ?? n.textContent) : null; })")
+        state = page.evaluate("() => [document.getElementById('files').dataset.path].concat("
+                              "['.files-path', '.files-error', '.files-title'].map((s) => {"
+                              " const n = document.querySelector(s); return n ? (n.value ?? n.textContent) : null; }))")
         raise AssertionError(f"{predicate} never held; file browser shows {state}") from e
 
 
@@ -39,7 +41,7 @@ def test_drop_two_files_then_browse_and_download(page, server, cluster, tmp_path
     page.fill(".files-path", str(box))
     page.press(".files-path", "Enter")
     page.wait_for_function("() => document.querySelector('.files-title').textContent.includes('web-2')")
-    wait_state(page, "([p]) => document.querySelector('.files-path').value === p", [str(box)])
+    wait_state(page, "([p]) => document.getElementById('files').dataset.path === p", [str(box)])
 
     page.evaluate("""([a, b, hostile]) => {
         const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -81,3 +83,32 @@ def test_errors_show_in_place_in_the_file_browser(page, server):
     page.press(".files-path", "Enter")
     wait_state(page, "() => document.querySelector('.files-error').textContent.includes('permission denied')")
     assert page.locator(".files-list li").count() > 0       # the previous listing stays
+
+
+def test_cancel_in_the_browser_leaves_nothing_in_the_container(page, server, cluster):
+    box = demo.container_dir(cluster.sandbox, "demo", "web-2", "web") / f"e2e-{secrets.token_hex(4)}"
+    box.mkdir()
+    os.chown(box, demo.NOBODY, demo.NOBODY)
+    open_web2(page, server)
+    page.click("#files-toggle")
+    page.fill(".files-path", str(box))
+    page.press(".files-path", "Enter")
+    wait_state(page, "([p]) => document.getElementById('files').dataset.path === p", [str(box)])
+    page.evaluate("""() => {
+        const part = new Uint8Array(4 * 1024 * 1024).fill(7);
+        window.kws.files.enqueue([{ file: new File(Array(100).fill(part), 'big.bin'), rel: 'big.bin' }]);
+    }""")
+    page.wait_for_function("() => { const p = document.querySelector('.files-transfers li progress');"
+                           " return p && p.value > 0; }", timeout=60000)
+    deadline = time.monotonic() + 30
+    while not list(box.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in box.iterdir()] and not (box / "big.bin").exists(), \
+        page.inner_text(".files-transfers")   # only the temporary
+    page.click(".files-transfers li .cancel")
+    page.wait_for_selector(".files-transfers li.cancelled")
+    assert page.inner_text(".files-transfers li .status-text") == "cancelled"
+    deadline = time.monotonic() + 20
+    while list(box.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(box.iterdir()) == []
