@@ -46,7 +46,7 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
             cookie = Console.cookie_for(srv)
             if "throughput" in only:
                 log.info("[%s] throughput", mode)
-                r.setdefault("throughput", {})[mode] = throughput.run(env, srv, cookie)
+                r.setdefault("throughput", {})[mode] = throughput.run(env, srv, cookie, mode == modes[0])
             if "latency" in only:
                 log.info("[%s] latency", mode)
                 r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie, raw_latency)

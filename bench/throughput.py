@@ -11,9 +11,9 @@ from .rawexec import RawShell, kubectl_exec
 log = logging.getLogger(__name__)
 
 
-def commands(env: BenchEnv) -> list[tuple[str, str]]:
-    """(name, shell command) pairs; both produce env.stream_bytes before the TTY adds CRs."""
-    n = env.sizes.stream_bytes
+def commands(env: BenchEnv, default_mode: bool = True) -> list[tuple[str, str]]:
+    """(name, shell command) pairs and how much they print before the TTY adds CRs."""
+    n = env.sizes.stream_bytes if default_mode else env.sizes.yes_bytes_other_modes
     return [("cat", f"cat {env.big_text.name}"), ("yes", f"yes | head -c {n}")]
 
 
@@ -35,10 +35,10 @@ async def _console_run(server, cookie: str, command: str, timeout: float) -> tup
         await con.disconnect()
 
 
-def run(env: BenchEnv, server, cookie: str) -> list[dict]:
+def run(env: BenchEnv, server, cookie: str, default_mode: bool = True) -> list[dict]:
     """One mode: every command through the console, a raw TTY exec and kubectl, one after the other."""
     rows = []
-    for name, command in commands(env):
+    for name, command in commands(env, default_mode):
         timeout = env.sizes.timeout
         raw = RawShell(env.kubeconfig)
         try:
