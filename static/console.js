@@ -46,11 +46,16 @@
     fill(pickers.cluster, clusters.map((c) => ({ value: c, label: c })), want && want.cluster);
     await loadNamespaces(want);
   }
+  let namespacesRequest = 0;
   async function loadNamespaces(want) {
+    const mine = ++namespacesRequest;
     showPickerError('');
+    let list = [];
     try {
-      ({ namespaces } = await api(`/api/clusters/${enc(pickers.cluster.value)}/namespaces`));
-    } catch (e) { namespaces = []; showPickerError(e); }
+      ({ namespaces: list } = await api(`/api/clusters/${enc(pickers.cluster.value)}/namespaces`));
+    } catch (e) { if (mine === namespacesRequest) showPickerError(e); }
+    if (mine !== namespacesRequest) return;
+    namespaces = list;
     filterNamespaces(want && want.namespace);
     await loadPods(want);
   }
@@ -60,12 +65,17 @@
     const list = namespaces.filter((n) => n.toLowerCase().includes(f) || n === selected);
     fill(pickers.namespace, list.map((n) => ({ value: n, label: n })), sel);
   }
+  let podsRequest = 0;   // only the answer to the latest request may fill the picker
   async function loadPods(want) {
+    const mine = ++podsRequest;
     if (!pickers.namespace.value) { podList = []; filterPods(); return; }
+    let list = [];
     try {
-      ({ pods: podList } = await api(
+      ({ pods: list } = await api(
         `/api/clusters/${enc(pickers.cluster.value)}/namespaces/${enc(pickers.namespace.value)}/pods`));
-    } catch (e) { podList = []; showPickerError(e); }
+    } catch (e) { if (mine === podsRequest) showPickerError(e); }
+    if (mine !== podsRequest) return;
+    podList = list;
     filterPods(want && want.pod, want && want.container);
   }
   function filterPods(selected, container) {

@@ -135,3 +135,16 @@ def test_a_token_socket_of_a_disabled_user_is_refused_before_the_guard_cuts_it(m
     ack = t.call("open", {"cluster": "kws-local", "namespace": "team-a", "pod": "shell-a", "cols": 80, "rows": 24})
     assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
     t.close()
+
+
+def test_bearer_token_multipart_upload_needs_no_csrf(srv, cluster):
+    from localcluster import demo
+    add_user(srv, "uploader", ["--namespaces", "team-a", "--upload"])
+    bearer = {"Authorization": f"Bearer {_token(srv, 'uploader')}"}
+    url = f"{srv.url}{API}/team-a/pods/shell-a/files/upload"
+    r = requests.post(url, params={"path": "."}, headers=bearer, files=[("file", ("via-token.txt", b"tok"))])
+    assert r.status_code == 200, r.text
+    assert (demo.container_dir(cluster.sandbox, "team-a", "shell-a", "main") / "via-token.txt").read_bytes() == b"tok"
+    http = login(srv, "uploader", PW)   # the same user with a cookie must still send the CSRF token
+    r = http.post(url, params={"path": "."}, files=[("file", ("via-cookie.txt", b"x"))])
+    assert r.status_code == 400 and "CSRF" in r.text

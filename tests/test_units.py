@@ -92,3 +92,11 @@ def test_origin_check():
     assert origin_allowed(None, env, [])
     assert not origin_allowed("http://evil.example", env, [])
     assert origin_allowed("https://dash.example", env, ["https://dash.example"])
+
+
+def test_audit_log_lines_cannot_be_forged(caplog):
+    from webshell import access
+    with caplog.at_level("INFO", logger="webshell.audit"):
+        access.audit("file.upload", None, path="evil\naudit login user=admin")
+    assert len(caplog.records) == 1
+    assert "\n" not in caplog.records[0].getMessage()

@@ -119,8 +119,9 @@ def audit(event: str, user, **fields) -> None:
     """
     user = getattr(user, "_get_current_object", lambda: user)()
     ip = request.remote_addr if has_request_context() else None
-    log.info("audit %s user=%s %s", event, getattr(user, "username", user),
-             " ".join(f"{k}={v}" for k, v in fields.items() if v is not None))
+    # repr() keeps a name with a newline on one log line: no forged log entries.
+    log.info("audit %s user=%r %s", event, getattr(user, "username", user),
+             " ".join(f"{k}={str(v)!r}" for k, v in fields.items() if v is not None))
     app = current_app._get_current_object() if has_app_context() else _app
     if app is None:
         return

@@ -5,7 +5,7 @@ import logging
 import posixpath
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import ClientDisconnected
@@ -40,8 +40,9 @@ def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Con
         access.audit(f"file.{action}.denied", current_user, **where)
         raise
     reg = current_app.extensions["kws.clusters"]
-    target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None)
-    return Conn(reg.api_client(cluster), target, reg.timeout, access.impersonation(current_user))
+    headers = access.impersonation(current_user)   # the pod lookup too is the user's, not the console's
+    target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None, headers)
+    return Conn(reg.api_client(cluster), target, reg.timeout, headers)
 
 
 def _where(conn: Conn, path: str) -> dict:
@@ -183,10 +184,11 @@ def upload_one(cluster: str, namespace: str, pod: str):
 @csrf.exempt          # CSRFProtect would parse the whole form before the view: checked below instead
 @login_required
 def upload_many(cluster: str, namespace: str, pod: str):
-    try:
-        validate_csrf(request.headers.get("X-CSRFToken"))
-    except ValidationError as e:
-        raise BadRequest(f"CSRF check failed: {e}") from None
+    if g.get("kws_token_id") is None:   # a bearer-token request carries no cookie: nothing to forge
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as e:
+            raise BadRequest(f"CSRF check failed: {e}") from None
     directory = _path()
     conn = _conn(cluster, namespace, pod, access.UPLOAD, directory)
     cfg = current_app.config
