@@ -26,7 +26,7 @@ READY_TIMEOUT = 60.0
 # Ctrl-C and SIGWINCH reach the foreground job); kwok only calls setsid. These
 # shims, first on kwok's PATH, do the runtime's part for the shells.
 SHELL_SHIM = """#!/bin/sh
-if [ -t 0 ]; then exec setsid -w -c {real} "$@"; fi
+if [ -t 0 ]; then exec {setsid} -w -c {real} "$@"; fi
 exec {real} "$@"
 """
 
@@ -166,7 +166,7 @@ class LocalCluster:
         for shell in ("bash", "sh"):
             real = shutil.which(shell, path="/usr/bin:/bin")
             if real:
-                (shims / shell).write_text(SHELL_SHIM.format(real=real))
+                (shims / shell).write_text(SHELL_SHIM.format(real=real, setsid=shutil.which("setsid")))
                 (shims / shell).chmod(0o755)
         kwok_cfg = self.dir / "kwok.yaml"
         kwok_cfg.write_text(demo.kwok_config(bin_dir, self.sandbox, run_as_nobody=os.geteuid() == 0))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -20,11 +21,15 @@ PODS = [
     ("demo", "multi", ["app", "sidecar"], True),
     ("demo", "distroless", ["app"], True),
     ("demo", "pending", ["app"], False),
+    ("demo", "minimal", ["app"], True),
     ("team-a", "shell-a", ["main"], True),
     ("team-b", "shell-b", ["main"], True),
 ]
 # A pod whose exec target cannot start any program: the stand-in for an image without a shell.
 NO_SHELL = {("demo", "distroless")}
+# A pod whose PATH holds only these programs: a minimal image (no head, no tar).
+MINIMAL = {("demo", "minimal")}
+MINIMAL_TOOLS = ("sh", "cat", "ls", "stat")
 
 
 def container_dir(sandbox: Path, namespace: str, pod: str, container: str) -> Path:
@@ -32,10 +37,11 @@ def container_dir(sandbox: Path, namespace: str, pod: str, container: str) -> Pa
     return sandbox / namespace / pod / container
 
 
-def _exec_target(workdir: Path, pod: str, containers: list[str] | None, run_as_nobody: bool) -> dict:
+def _exec_target(workdir: Path, pod: str, containers: list[str] | None, run_as_nobody: bool,
+                 path: str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") -> dict:
     target = {"local": {"workDir": str(workdir), "envs": [
         {"name": "HOME", "value": str(workdir)},
-        {"name": "PATH", "value": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"name": "PATH", "value": path},
         {"name": "TERM", "value": "xterm-256color"},
         {"name": "LANG", "value": "C.UTF-8"},
         {"name": "HOSTNAME", "value": pod},
@@ -57,7 +63,10 @@ def kwok_config(bin_dir: Path, sandbox: Path, run_as_nobody: bool) -> str:
             wd = container_dir(sandbox, ns, pod, c)
             if (ns, pod) in NO_SHELL:
                 wd = wd / "no-such-dir"   # chdir fails: no program can start
-            execs.append(_exec_target(wd, pod, [c], run_as_nobody))
+            if (ns, pod) in MINIMAL:
+                execs.append(_exec_target(wd, pod, [c], run_as_nobody, path=str(sandbox / "_minimal-bin")))
+            else:
+                execs.append(_exec_target(wd, pod, [c], run_as_nobody))
         docs.append(json.dumps({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Exec",
                                 "metadata": {"name": pod, "namespace": ns}, "spec": {"execs": execs}}))
     docs.append(json.dumps({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterExec",
@@ -72,10 +81,16 @@ def _prepare_sandbox(sandbox: Path, run_as_nobody: bool) -> None:
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
         (d / "README.txt").write_text(f"This directory plays the filesystem of {d.relative_to(sandbox)}.\n")
+    minimal_bin = sandbox / "_minimal-bin"
+    minimal_bin.mkdir(exist_ok=True)
+    for tool in MINIMAL_TOOLS:
+        real = shutil.which(tool, path="/usr/bin:/bin")
+        if real and not (minimal_bin / tool).exists():
+            (minimal_bin / tool).symlink_to(real)
     if run_as_nobody:
         import os
         for path in [sandbox, *sandbox.rglob("*")]:
-            os.chown(path, NOBODY, NOBODY)
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)   # never the symlinks' targets
 
 
 def pod_manifest(ns: str, name: str, containers: list[str], scheduled: bool = True) -> dict:
