@@ -378,3 +378,17 @@ def test_stats_are_for_admins(server, admin):
 def test_idle_server_stops_on_sigterm(make_server):
     srv = make_server()
     assert srv.stop() == 0   # exits by itself (0), not killed after the helper's 20 s wait
+
+
+def test_shutdown_right_after_closing_still_hangs_up(make_server):
+    """Terminals closed a moment before SIGTERM are no longer registered; their shells must end too."""
+    srv = make_server()
+    t = Term(srv, login(srv))
+    sessions = [t.open(pod=pod) for pod in ("web-1", "web-2", "multi", "web-1", "web-2")]
+    pids = [shell_pid(t, s) for s in sessions]
+    for s in sessions:
+        t.sio.emit("close", {"session": s}, namespace="/terminal")
+    for s in sessions:   # closed and unregistered; their hang-ups have only just been spawned
+        t.wait_exit(s)
+    assert srv.stop() == 0
+    assert all(wait_dead(p, 5) for p in pids), [p for p in pids if pid_alive(p)]

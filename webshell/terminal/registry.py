@@ -175,6 +175,11 @@ class SessionRegistry:
         deadline = time.monotonic() + timeout
         for s in sessions:
             s.wait_finished(max(0.0, deadline - time.monotonic()))
+        # Sessions closed just before shutdown left the registry already; their hang-ups count too.
+        while TerminalSession.running["hangups"] > 0 and time.monotonic() < deadline:
+            self.runtime.sleep(0.05)
+        if TerminalSession.running["hangups"]:
+            log.warning("shutdown: %s hang-ups still pending after %ss", TerminalSession.running["hangups"], timeout)
 
     def _exited(self, session: TerminalSession, sid, code, reason) -> None:
         with self._lock:
