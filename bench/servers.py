@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import logging
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
 
-from tests.helpers import ROOT, ConsoleServer, login
+from tests.helpers import ConsoleServer, login
 
 log = logging.getLogger(__name__)
 
@@ -24,24 +23,10 @@ class BenchServer(ConsoleServer):
         if profile is not None:
             self.env["KWS_BENCH_PROFILE"] = str(profile)
 
-    def start(self) -> "BenchServer":
+    def command(self) -> list[str]:
         if self.profile is None:
-            super().start()
-            return self
-        with open(self.log_path, "ab") as logf:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bench.profserve"], cwd=ROOT, env=self.env,
-                                         stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"console server exited: {self.log()[-3000:]}")
-            try:
-                requests.get(f"{self.url}/login", timeout=1)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"console server did not start: {self.log()[-3000:]}")
+            return super().command()
+        return [sys.executable, "-m", "bench.profserve"]
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.profile is not None and self.proc is not None and self.proc.poll() is None:

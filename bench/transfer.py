@@ -14,7 +14,6 @@ import threading
 import time
 from pathlib import Path
 
-import requests
 
 from tests.helpers import csrf_token, login
 

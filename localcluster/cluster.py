@@ -5,16 +5,14 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from . import demo, pki
+from .procs import ClusterError, alive, free_port, http_ok, port_open, terminate, wait_for
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CACHE = Path(os.environ.get("KWS_CACHE_DIR", Path.home() / ".cache" / "kube-webshell"))
@@ -29,16 +27,6 @@ SHELL_SHIM = """#!/bin/sh
 if [ -t 0 ]; then exec {setsid} -w -c {real} "$@"; fi
 exec {real} "$@"
 """
-
-
-class ClusterError(RuntimeError):
-    """The local cluster could not be built or started; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_binaries() -> Path:
@@ -83,7 +71,7 @@ class LocalCluster:
     def is_running(self) -> bool:
         st = self._state()
         pids = st.get("pids", {})
-        if not pids or not all(_alive(p) for p in pids.values()):
+        if not pids or not all(alive(p) for p in pids.values()):
             return False
         return self._readyz(st, timeout=2.0)
 
@@ -145,7 +133,7 @@ class LocalCluster:
                                  "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
                                  "--initial-cluster", f"kws={peer_url}", "--unsafe-no-fsync",
                                  "--log-level", "warn"])
-        _wait(lambda: _http_ok(f"{etcd_url}/health"), 20, "etcd did not become healthy", self.dir / "logs/etcd.log")
+        wait_for(lambda: http_ok(f"{etcd_url}/health"), 20, "etcd did not become healthy", self.dir / "logs/etcd.log")
 
         self._spawn(st, "kube-apiserver", [
             str(bin_dir / "kube-apiserver"), "--etcd-servers", etcd_url,
@@ -159,7 +147,7 @@ class LocalCluster:
             "--service-cluster-ip-range", "10.96.0.0/16",
             "--kubelet-preferred-address-types", "InternalIP",
             "--enable-priority-and-fairness=false", "--profiling=false", "--v=1"])
-        _wait(lambda: self._readyz(st), READY_TIMEOUT, "kube-apiserver did not become ready",
+        wait_for(lambda: self._readyz(st), READY_TIMEOUT, "kube-apiserver did not become ready",
               self.dir / "logs/kube-apiserver.log")
 
         shims = self.dir / "shims"
@@ -177,7 +165,7 @@ class LocalCluster:
             "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
             "--node-ip", "127.0.0.1", "--node-port", str(ports["kwok"]),
             "--server-address", f"127.0.0.1:{ports['kwok']}", "--config", str(kwok_cfg)], env=env)
-        _wait(lambda: _port_open(ports["kwok"]), 20, "kwok did not start listening", self.dir / "logs/kwok.log")
+        wait_for(lambda: port_open(ports["kwok"]), 20, "kwok did not start listening", self.dir / "logs/kwok.log")
 
         demo.populate(self.admin_kubeconfig, self.sandbox, run_as_nobody=os.geteuid() == 0)
         log(f"local cluster ready in {time.monotonic() - t0:.1f}s; admin kubeconfig: {self.admin_kubeconfig}")
@@ -189,7 +177,7 @@ class LocalCluster:
         for name in ("kwok", "kube-apiserver", "etcd"):
             pid = st.get("pids", {}).get(name)
             if pid:
-                _terminate(pid)
+                terminate(pid)
         if st.get("pids"):
             st["pids"] = {}
             self._save(st)
@@ -241,62 +229,3 @@ def _kubeconfig(path: Path, cluster: str, server: str, ca: Path, user: str, cred
            "contexts": [{"name": ctx, "context": {"cluster": cluster, "user": user}}]}
     path.write_text(json.dumps(cfg, indent=2))   # JSON is valid YAML
     path.chmod(0o600)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:   # a zombie child of ours counts as dead
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _terminate(pid: int, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL it if it lingers."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except OSError:
-            return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    return
-            except ChildProcessError:
-                pass
-            if not _alive(pid):
-                return
-            time.sleep(0.05)
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait(pred, timeout: float, what: str, logfile: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    tail = ""
-    try:
-        tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-20:])
-    except OSError:
-        pass
-    raise ClusterError(f"{what} within {timeout:.0f}s; last lines of {logfile}:\n{tail}")

@@ -40,9 +40,13 @@ class ConsoleServer:
                     **{f"KWS_{k.upper()}": str(v) for k, v in env.items()}}
         self.proc: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        """The server's argv (the benchmarks run it under a profiler)."""
+        return [sys.executable, str(ROOT / "app.py")]
+
     def start(self) -> "ConsoleServer":
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + 30
@@ -54,6 +58,7 @@ class ConsoleServer:
                 return self
             except requests.ConnectionError:
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError(f"console server did not start: {self.log()[-3000:]}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
