@@ -43,6 +43,7 @@
   let target = null;         // {cluster, namespace, pod, container}
   let dir = '';              // absolute path the container reported ('' = its working directory)
   let loads = 0;             // sequence of listings: only the latest one is shown
+  let edits = 0;             // keystrokes in the path box: a listing never overwrites what was typed after it began
   const key = (t) => (t ? [t.cluster, t.namespace, t.pod, t.container || ''].join('\n') : '');
 
   function base(t) {
@@ -67,10 +68,11 @@
   // ---- browsing --------------------------------------------------------------
   function follow() {
     const t = kws.activeTarget();
-    if (key(t) === key(target)) return;
+    if (key(t) === key(target)) return false;
     target = t;
     dir = '';
     if (!panel.hidden) load();
+    return true;
   }
 
   async function load(path) {
@@ -79,11 +81,12 @@
     error.textContent = '';
     const want = path === undefined ? dir : path;
     const seq = ++loads;
+    const typed = edits;
     try {
       const body = await kws.api(url(target, 'list', want ? { path: want } : {}));
       if (seq !== loads) return;                 // a later navigation won
       dir = body.path;
-      pathInput.value = dir;
+      if (typed === edits) pathInput.value = dir;   // else the user is typing: keep their text
       panel.dataset.path = dir;                  // the directory uploads go to
       render(body.entries, body.truncated);
     } catch (e) {
@@ -247,11 +250,12 @@
   });
 
   // ---- controls ------------------------------------------------------------------
-  function show() { panel.hidden = false; toggle.classList.add('active'); follow(); load(); }
+  function show() { panel.hidden = false; toggle.classList.add('active'); if (!follow()) load(); }
   toggle.addEventListener('click', () => { if (panel.hidden) show(); else { panel.hidden = true; toggle.classList.remove('active'); } });
   close.addEventListener('click', () => { panel.hidden = true; toggle.classList.remove('active'); });
   up.addEventListener('click', () => load(parent(dir)));
   refresh.addEventListener('click', () => load());
+  pathInput.addEventListener('input', () => { edits += 1; });
   pathInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(pathInput.value); });
   uploadBtn.addEventListener('click', () => { follow(); pickFiles.click(); });
   folderBtn.addEventListener('click', () => { follow(); pickFolder.click(); });

@@ -112,3 +112,27 @@ def test_cancel_in_the_browser_leaves_nothing_in_the_container(page, server, clu
     while list(box.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert list(box.iterdir()) == []
+
+
+def test_a_listing_that_arrives_late_keeps_the_path_being_typed(page, server, cluster):
+    """The first listing may come back while the user types a path: it must not overwrite their text."""
+    held = []
+    page.route("**/files/list?*", lambda route: held.append(route))   # hold the listing until typed
+    open_web2(page, server)
+    page.click("#files-toggle")
+    deadline = time.monotonic() + 60
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(held) == 1, f"{len(held)} listings requested on opening the file browser"
+    box = demo.container_dir(cluster.sandbox, "demo", "web-2", "web") / f"e2e-{secrets.token_hex(4)}"
+    box.mkdir()
+    os.chown(box, demo.NOBODY, demo.NOBODY)
+    page.fill(".files-path", str(box))
+    held[0].continue_()
+    page.unroute("**/files/list?*")
+    home = str(demo.container_dir(cluster.sandbox, "demo", "web-2", "web"))
+    wait_state(page, "([p]) => document.getElementById('files').dataset.path === p", [home])
+    assert page.input_value(".files-path") == str(box)     # the late listing kept the typed text
+    page.press(".files-path", "Enter")
+    wait_state(page, "([p]) => document.getElementById('files').dataset.path === p", [str(box)])
+    assert page.input_value(".files-path") == str(box)
