@@ -182,6 +182,7 @@
       persist();
       const next = [...allTabs].pop();
       if (next) next.activate();
+      else if (active === this) active = null;   // the file browser falls back to the pickers
     }
   }
   const allTabs = new Set();

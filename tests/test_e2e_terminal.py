@@ -99,6 +99,9 @@ def test_closing_the_tab_ends_the_shell(page):
     pid = int(wait_screen(page, r"PID=(\d+)").group(1))
     page.click(".tab.active .close")
     assert wait_dead(pid), "closing the tab must end the shell"
+    # With no terminal left, the file browser follows the pickers again, not the closed tab.
+    page.select_option("#pod", "web-1")
+    assert page.evaluate("() => window.kws.activeTarget().pod") == "web-1"
 
 
 def test_deep_link_with_open_terminals_and_visible_status(page, server):
