@@ -35,3 +35,34 @@ def test_system_programs_keep_their_owner():
     for prog in ("/usr/bin/sh", "/usr/bin/dash", "/usr/bin/cat", "/usr/bin/ls"):
         if os.path.exists(prog):
             assert os.stat(prog).st_uid == 0, prog
+
+
+def test_upload_without_tee_or_sha256sum_still_lands_exactly(server, admin, cluster):
+    """Images with head but no tee (and then no sha256sum): the fallbacks of the one-pass upload."""
+    import hashlib
+    import shutil
+
+    from localcluster import demo
+    tools = cluster.sandbox / "_minimal-bin"
+    home = demo.container_dir(cluster.sandbox, "demo", "minimal", "app")
+    added = []
+    try:
+        for tool in ("head", "mv", "rm", "wc"):
+            (tools / tool).symlink_to(shutil.which(tool))
+            added.append(tools / tool)
+        for extra in (None, "sha256sum"):        # byte count only, then a second hashing pass
+            if extra:
+                (tools / extra).symlink_to(shutil.which(extra))
+                added.append(tools / extra)
+            body = os.urandom(300_000)
+            r = admin.put(f"{server.url}{FILES}/upload", params={"path": f"fallback-{extra}.bin"}, data=body,
+                          headers={"X-CSRFToken": csrf_token(admin, server)})
+            assert r.status_code == 200, r.text
+            assert r.json()["sha256"] == hashlib.sha256(body).hexdigest()
+            assert (home / f"fallback-{extra}.bin").read_bytes() == body
+        assert sorted(p.name for p in home.iterdir() if p.name.startswith(".fallback")) == []
+    finally:
+        for link in added:
+            link.unlink()
+        for p in home.glob("fallback-*.bin"):
+            p.unlink()

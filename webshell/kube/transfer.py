@@ -12,6 +12,7 @@ import logging
 import posixpath
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -19,8 +20,12 @@ from ..errors import BadRequest, TransferFailed, WebshellError
 from .remote import Conn, Remote
 
 log = logging.getLogger(__name__)
+STDERR_SETTLE = 1.0     # seconds to wait for the end of a failing writer's message
 
 # $1 destination, $2 temporary (same directory), $3 size, $4 "1" to create the directory, $5 the directory.
+# The writer is `head -c SIZE`, started through `sh -c` so that it can announce its own PID
+# (`exec` keeps it) on fd 5 while its output goes to the file. Where the container has
+# `sha256sum` and `tee`, the stream is hashed while it is written, in one pass.
 UPLOAD = r'''
 dest=$1 tmp=$2 size=$3 dir=$5
 need head mv rm wc
@@ -29,14 +34,21 @@ if [ "$4" = 1 ]; then need mkdir; mkdir -p -- "$dir" || exit 1; fi
 [ -d "$dir" ] || { printf 'kws:error %s: Not a directory\n' "$dir"; exit 1; }
 [ -d "$dest" ] && { printf 'kws:error %s: Is a directory\n' "$dest"; exit 1; }
 : > "$tmp" || exit 1
-exec 3<&0
-head -c "$size" <&3 >"$tmp" & hp=$!
-printf 'kws:pid %s %s\n' "$$" "$hp"
-wait "$hp" || { rm -f -- "$tmp"; exit 1; }
+exec 3<&0 4>&1
+writer='printf "kws:pid %s %s\n" "$1" "$$" >&5; exec head -c "$2"'
+has() { command -v "$1" >/dev/null 2>&1; }
+if has sha256sum && has tee; then
+  h=$(sh -c "$writer" sh "$$" "$size" <&3 5>&4 | tee -- "$tmp" | sha256sum) || { rm -f -- "$tmp"; exit 1; }
+  h=${h%% *}
+else
+  sh -c "$writer" sh "$$" "$size" <&3 5>&4 >"$tmp" || { rm -f -- "$tmp"; exit 1; }
+  h=-
+  if has sha256sum; then h=$(sha256sum <"$tmp") && h=${h%% *}; fi
+fi
 n=$(wc -c <"$tmp") || { rm -f -- "$tmp"; exit 1; }
-h=-
-if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum <"$tmp") && h=${h%% *}; fi
 printf 'kws:done %s %s\n' $n "$h"
+# A short file means the writer died: what follows on stdin is the rest of the body, not a verdict.
+[ "$n" = "$size" ] || { rm -f -- "$tmp"; exit 1; }
 read -r verdict <&3
 if [ "$verdict" = commit ] && mv -f -- "$tmp" "$dest"; then printf 'kws:ok\n'; exit 0; fi
 rm -f -- "$tmp"; exit 1
@@ -158,16 +170,20 @@ def _watch(remote: Remote) -> _Watch:
 
     def run() -> None:
         # Only a failing script prints before the body is complete; stop reading once `done` may come.
+        since = 0.0               # when stderr began: the rest of its line may be a frame behind
         while not ev.stopped.is_set():
+            if remote.status is not None or (remote.stderr and (
+                    remote.stderr.endswith(b"\n") or time.monotonic() - since > STDERR_SETTLE)):
+                ev.set()
+                return
             if not remote.stream.readable_now():
                 ev.stopped.wait(0.05)
                 continue
             if not remote.pull():         # this reader owns the stream while the body is sent
                 ev.set()
                 return
-            if remote.stderr or remote.status is not None:
-                ev.set()
-                return
+            if remote.stderr and not since:
+                since = time.monotonic()
     ev.thread = threading.Thread(target=run, daemon=True, name="kws-upload-watch")
     ev.thread.start()
     return ev
