@@ -35,6 +35,7 @@ class Sizes:
     capacity_sessions: int
     capacity_extra: int        # opens attempted beyond the cap
     transfer_sizes: list[int]
+    transfer_repeats: int      # each size this many times, console and kubectl taking turns first
     timeout: float
     cp_probe_timeout: float    # how long `kubectl cp` into a pod may take before it counts as hung
 
@@ -44,12 +45,12 @@ class Sizes:
         # average (a busy human's sustained rate); the stress row has all 200 at 6.7 keys/s.
         return cls(stream_bytes=200 * MB, yes_bytes_other_modes=100 * MB, latency_levels=[(1, 60, 150.0), (50, 15, 1000.0), (200, 8, 1000.0)],
                    latency_stress=[(200, 10, 150.0)], flood_keys=60, capacity_sessions=1000, capacity_extra=5,
-                   transfer_sizes=[100 * MB, 1024 * MB], timeout=600.0, cp_probe_timeout=20.0)
+                   transfer_sizes=[100 * MB, 1024 * MB], transfer_repeats=3, timeout=600.0, cp_probe_timeout=20.0)
 
     @classmethod
     def tiny(cls) -> "Sizes":
         return cls(stream_bytes=1 * MB, yes_bytes_other_modes=1 * MB, latency_levels=[(1, 10, 20.0), (3, 5, 20.0)], latency_stress=[(3, 5, 5.0)],
-                   flood_keys=10, capacity_sessions=4, capacity_extra=1, transfer_sizes=[1 * MB], timeout=60.0,
+                   flood_keys=10, capacity_sessions=4, capacity_extra=1, transfer_sizes=[1 * MB], transfer_repeats=2, timeout=60.0,
                    cp_probe_timeout=5.0)
 
 

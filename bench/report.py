@@ -118,8 +118,8 @@ def _plots(r: dict, out: Path) -> list[str]:
         rows = tr["rows"]
         labels = [f"{x['direction']}\n{x['mb']} MB" for x in rows]
         ax.bar([i - 0.2 for i in range(len(rows))], [x["console"]["mb_per_s"] for x in rows], 0.4, label="console")
-        ax.bar([i + 0.2 for i in range(len(rows))], [x["kubectl"]["mb_per_s"] for x in rows], 0.4,
-               label="kubectl")
+        ax.bar([i + 0.2 for i in range(len(rows))], [x["kubectl"]["mb_per_s"] if x["kubectl"] else 0 for x in rows],
+               0.4, label="kubectl")
         ax.set_xticks(range(len(rows)), labels)
         ax.set_ylabel("MB/s")
         ax.set_title("File transfer")
@@ -174,9 +174,15 @@ def summary_md(r: dict, plots: list[str]) -> str:
         lines += ["", "## File transfer", ""]
         if tr.get("skipped"):
             lines.append(f"Not run: {tr['skipped']}")
-        for x in tr.get("rows", []):
+        rows = tr.get("rows", [])
+        if rows and rows[0].get("repeats"):
+            lines.append(f"Medians of {rows[0]['repeats']} runs per size, console and kubectl taking turns at "
+                         "going first, after one warm-up transfer through the console.")
+        for x in rows:
+            theirs = f"{x['kubectl']['mb_per_s']} MB/s" if x["kubectl"] else "failed every time"
+            failed = f" ({x['kubectl_failures']} kubectl runs failed)" if x.get("kubectl_failures") else ""
             lines.append(f"- {x['direction']} {x['mb']} MB: console {x['console']['mb_per_s']} MB/s, "
-                         f"{x['kubectl_how']} {x['kubectl']['mb_per_s']} MB/s, ratio {x['ratio']}")
+                         f"{x['kubectl_how']} {theirs}, ratio {x['ratio']}{failed}")
         if "peak_rss_growth_mb" in tr:
             lines.append(f"- server peak RSS growth: {tr['peak_rss_growth_mb']} MB")
     lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
