@@ -131,6 +131,7 @@ class TerminalSession:
                 frame = self.stream.read()
                 if frame is None:
                     break
+                before = len(self._unsent)
                 self._take(frame)
                 while (len(self._unsent) < self.limits.batch and not self.closed
                        and self._exit_status is None and self.stream.readable_now()):
@@ -138,10 +139,15 @@ class TerminalSession:
                     if frame is None:
                         break
                     self._take(frame)
+                if len(self._unsent) > before:      # recorded and shown to watchers once per batch
+                    self._tapped("o", bytes(self._unsent[before:]))
                 if self._unsent:
                     self._flush()
                 if self._exit_status is not None:
                     break
+                # Green threads switch only when they would block, and a flooding exec never
+                # blocks: give every other terminal a turn between batches.
+                self.runtime.sleep(0)
         except Exception:  # noqa: BLE001 - a pump must never die silently
             log.exception("session %s: pump failed", self.id)
             reason = "internal error in the terminal pump"
@@ -157,7 +163,6 @@ class TerminalSession:
         channel, payload = frame
         if channel in (frames.STDOUT, frames.STDERR):
             self._unsent += payload
-            self._tapped("o", payload)
         elif channel == frames.ERROR:
             self._exit_status = frames.exit_status(payload)
 
