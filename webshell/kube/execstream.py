@@ -6,8 +6,9 @@ written with `wire`, which is several times faster on bulk data than the library
 """
 from __future__ import annotations
 
+import _socket
 import logging
-import select
+import os
 import socket
 import ssl
 import threading
@@ -22,6 +23,7 @@ from . import frames, wire
 from .apierrors import from_status
 
 log = logging.getLogger(__name__)
+_PEEK = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)
 
 
 class ExecStream:
@@ -34,6 +36,8 @@ class ExecStream:
         self._reading = False
         self._lock = threading.Lock()
         self._sock = ws.sock
+        # A plain duplicate of the descriptor, to ask the kernel whether data is waiting.
+        self._peek = _socket.socket(fileno=os.dup(self._sock.fileno()))
         self._reader = wire.FrameReader(self._sock.recv, self._sendall)
 
     @classmethod
@@ -84,10 +88,14 @@ class ExecStream:
                 self._reading = False
                 release = self._closed
             if release:                 # close() came while we read: the socket is ours to release
-                self._ws.shutdown()
+                self._release()
 
     def readable_now(self) -> bool:
-        """True when another frame can be read without blocking (for batching)."""
+        """True when another frame can be read without waiting for the network (for batching).
+
+        Asks the kernel directly (a non-blocking MSG_PEEK on the descriptor): a green
+        `select` would register, switch to the hub and unregister on every frame.
+        """
         if self._reader.has_frame():
             return True
         sock = self._sock
@@ -96,9 +104,12 @@ class ExecStream:
         if isinstance(sock, ssl.SSLSocket) and sock.pending():
             return True
         try:
-            return bool(select.select([sock], [], [], 0)[0])
-        except (OSError, ValueError):
+            self._peek.recv(1, _PEEK)          # data, or b"" at end of stream: read() will not wait
+            return True
+        except BlockingIOError:
             return False
+        except OSError:
+            return True                         # the error is for read() to report
 
     def _sendall(self, frame: bytes) -> None:
         with self._ws.lock:
@@ -144,7 +155,11 @@ class ExecStream:
         except (OSError, ValueError):
             pass
         if not reading:
-            self._ws.shutdown()
+            self._release()
+
+    def _release(self) -> None:
+        self._ws.shutdown()
+        self._peek.close()
 
     @property
     def closed(self) -> bool:
