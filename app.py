@@ -1,4 +1,5 @@
 """Entry point: serve kube-webshell with Flask-SocketIO (eventlet unless KWS_ASYNC_MODE says otherwise)."""
+import gc
 import os
 import warnings
 
@@ -17,6 +18,10 @@ from webshell.extensions import socketio  # noqa: E402
 from webshell.terminal.namespace import shutdown_on_signals  # noqa: E402
 
 app = create_app()
+# Everything created so far (Flask, SQLAlchemy, the kubernetes client's hundreds of model
+# classes) lives as long as the process. Freezing it keeps the cyclic collector from walking
+# those ~150 000 objects in every full collection: a 70 ms pause for every open terminal.
+gc.freeze()
 
 if __name__ == "__main__":
     shutdown_on_signals(app)
