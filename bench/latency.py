@@ -160,6 +160,37 @@ class Flood:
         self.proc.stdout.close()
 
 
+class CpuUse:
+    """How busy the machine's cores and some processes were over a window (percent of one core each)."""
+
+    def __init__(self, **pids: int):
+        import psutil
+        self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+
+    @staticmethod
+    def _busy(t) -> float:
+        return t.user + t.system
+
+    def __enter__(self) -> "CpuUse":
+        import psutil
+        self.t0, self.sys0 = time.monotonic(), psutil.cpu_times()
+        self.p0 = {n: self._busy(p.cpu_times()) for n, p in self.procs.items()}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import psutil
+        wall, sys1 = time.monotonic() - self.t0, psutil.cpu_times()
+        total = sum(sys1) - sum(self.sys0)
+        idle = (sys1.idle + sys1.iowait) - (self.sys0.idle + self.sys0.iowait)
+        self.result = {"machine_busy_pct": round(100 * (1 - idle / total), 1) if total else None,
+                       "cores": psutil.cpu_count()}
+        for n, p in self.procs.items():
+            try:
+                self.result[f"{n}_pct_of_a_core"] = round(100 * (self._busy(p.cpu_times()) - self.p0[n]) / wall, 1)
+            except psutil.Error:
+                self.result[f"{n}_pct_of_a_core"] = None
+
+
 def _flood_seconds(keys: int, think_ms: float) -> float:
     return keys * think_ms / 1000 * 1.2 + 10
 
@@ -195,13 +226,18 @@ def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
     keys, secs = env.sizes.flood_keys, _flood_seconds(env.sizes.flood_keys, think)
     flood = {"keys": keys, "think_ms": think,
              "console_idle": summary(asyncio.run(_console_level(server, cookie, 1, keys, think)))}
-    with Flood("console", server.url, secs, cookie):
+    # With the CPU use over each flood window: on a machine whose cores are all busy, every
+    # process on a keystroke's path adds a scheduling wait, and the console is one more process.
+    with Flood("console", server.url, secs, cookie) as fl, CpuUse(console=server.proc.pid, neighbour=fl.proc.pid) as cpu:
         flood["console_flood"] = summary(asyncio.run(_console_level(server, cookie, 1, keys, think)))
+    flood["cpu_console_flood"] = cpu.result
     if first:
         raw["flood_idle"] = summary(_raw_level(env, 1, keys, think))
-        with Flood("raw", str(env.kubeconfig), secs):
+        with Flood("raw", str(env.kubeconfig), secs) as fl, CpuUse(neighbour=fl.proc.pid) as cpu:
             raw["flood"] = summary(_raw_level(env, 1, keys, think))
+        raw["cpu_raw_flood"] = cpu.result
     flood["raw_idle"], flood["raw_flood"] = raw["flood_idle"], raw["flood"]
+    flood["cpu_raw_flood"] = raw.get("cpu_raw_flood")
     flood["ratio_p99_flood_idle"] = round(flood["console_flood"]["p99"] / flood["console_idle"]["p99"], 3)
     flood["raw_ratio_p99_flood_idle"] = round(flood["raw_flood"]["p99"] / flood["raw_idle"]["p99"], 3)
     log.info("latency flood: %s", flood)

@@ -163,6 +163,13 @@ def summary_md(r: dict, plots: list[str]) -> str:
                      f"{_pcts(fl['raw_flood']) if 'raw_flood' in fl else '-'} |")
         lines.append(f"| 1, idle (same phase) | {_pcts(fl['console_idle'])} | "
                      f"{_pcts(fl['raw_idle']) if 'raw_idle' in fl else '-'} |")
+        for key, what in (("cpu_console_flood", "console"), ("cpu_raw_flood", "raw exec")):
+            cpu = fl.get(key)
+            if cpu:
+                procs = ", ".join(f"{k.removesuffix('_pct_of_a_core')} {v} %" for k, v in cpu.items()
+                                  if k.endswith("_pct_of_a_core"))
+                lines.append(f"\nCPU during the {what} flood: machine {cpu['machine_busy_pct']} % busy "
+                             f"({cpu['cores']} cores); {procs} of one core.")
     cap = r.get("capacity")
     if cap:
         lines += ["", "## Capacity", "", f"{cap['opened']} idle sessions: {cap['rss_per_session_kb']} KiB and "
