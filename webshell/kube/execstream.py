@@ -7,6 +7,7 @@ written with `wire`, which is several times faster on bulk data than the library
 from __future__ import annotations
 
 import _socket
+import functools
 import logging
 import os
 import socket
@@ -38,7 +39,8 @@ class ExecStream:
         self._sock = ws.sock
         # A plain duplicate of the descriptor, to ask the kernel whether data is waiting.
         self._peek = _socket.socket(fileno=os.dup(self._sock.fileno()))
-        self._reader = wire.FrameReader(self._sock.recv, self._sendall)
+        # The reader answers pings itself; it gets the socket, not this object (no reference cycle).
+        self._reader = wire.FrameReader(self._sock.recv, functools.partial(_sendall, ws.lock, self._sock))
 
     @classmethod
     def open(cls, api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str],
@@ -112,8 +114,7 @@ class ExecStream:
             return True                         # the error is for read() to report
 
     def _sendall(self, frame: bytes) -> None:
-        with self._ws.lock:
-            self._sock.sendall(frame)
+        _sendall(self._ws.lock, self._sock, frame)
 
     def _send(self, message: bytes) -> bool:
         if self._closed:
@@ -164,6 +165,12 @@ class ExecStream:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _sendall(lock, sock, frame: bytes) -> None:
+    """Frames from several writers (input, resize, pongs, close) never interleave."""
+    with lock:
+        sock.sendall(frame)
 
 
 def _b(v: bool) -> str:
