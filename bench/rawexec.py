@@ -10,7 +10,7 @@ from pathlib import Path
 from kubernetes import config
 
 from webshell.kube import frames
-from webshell.kube.execstream import ExecStream
+from webshell.kube.conn import Conn, Target
 
 from .client import MARK, MARK_CMD
 
@@ -24,7 +24,7 @@ class RawShell:
     def __init__(self, kubeconfig: Path, namespace: str = "demo", pod: str = "web-1",
                  container: str | None = None, argv: list[str] | None = None, tty: bool = True):
         api = config.new_client_from_config(str(kubeconfig))
-        self.stream = ExecStream.open(api, namespace, pod, container or "", argv or ["sh"], tty=tty, timeout=20)
+        self.stream = Conn(api, Target("bench", namespace, pod, container or ""), 20).exec(argv or ["sh"], tty=tty)
         self.n = 0
         self.tail = b""
         self.cond = threading.Condition()

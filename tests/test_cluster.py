@@ -11,6 +11,7 @@ from kubernetes import client, config
 from localcluster import demo
 from webshell.errors import Forbidden
 from webshell.kube import frames
+from webshell.kube.conn import Conn, Target
 from webshell.kube.execstream import ExecStream
 
 VERSIONS = dict(line.split("=", 1) for line in
@@ -20,6 +21,10 @@ VERSIONS = dict(line.split("=", 1) for line in
 
 def api_for(kubeconfig) -> client.ApiClient:
     return config.new_client_from_config(str(kubeconfig))
+
+
+def exec_in(api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str], **kw) -> ExecStream:
+    return Conn(api, Target("kws-local", namespace, pod, container), 15).exec(argv, **kw)
 
 
 def drain(stream: ExecStream, timeout: float = 60) -> tuple[bytes, frames.ExitStatus | None]:
@@ -52,14 +57,14 @@ def test_lists_demo_pods_and_real_version(cluster):
 
 def test_tty_exec_follows_resize(cluster):
     api = api_for(cluster.admin_kubeconfig)
-    stream = ExecStream.open(api, "demo", "web-1", "web", ["sh"], tty=True, timeout=15)
+    stream = exec_in(api, "demo", "web-1", "web", ["sh"], tty=True)
     assert stream.protocol == frames.V5
     stream.resize(57, 13)
     time.sleep(0.3)
     stream.write(b"stty size; exit\n")
     out, _ = drain(stream, 20)
     assert b"13 57" in out
-    stream = ExecStream.open(api, "demo", "web-1", "web", ["sh"], tty=True, timeout=15)
+    stream = exec_in(api, "demo", "web-1", "web", ["sh"], tty=True)
     stream.resize(201, 49)
     time.sleep(0.3)
     stream.write(b"stty size; exit\n")
@@ -71,7 +76,7 @@ def test_non_tty_exec_is_binary_exact(cluster):
     api = api_for(cluster.admin_kubeconfig)
     workdir = demo.container_dir(cluster.sandbox, "demo", "web-2", "web")
     script = 'head -c 5242880 /dev/urandom > random.bin && cat random.bin'
-    stream = ExecStream.open(api, "demo", "web-2", "web", ["sh", "-c", script], tty=False, timeout=15,
+    stream = exec_in(api, "demo", "web-2", "web", ["sh", "-c", script], tty=False,
                              stdin=False, stderr=False)
     out, status = drain(stream, 60)
     assert status is not None and status.code == 0
@@ -81,7 +86,7 @@ def test_non_tty_exec_is_binary_exact(cluster):
 
 def test_nonzero_exit_is_reported(cluster):
     api = api_for(cluster.admin_kubeconfig)
-    stream = ExecStream.open(api, "demo", "web-1", "web", ["sh", "-c", "exit 3"], tty=False, timeout=15,
+    stream = exec_in(api, "demo", "web-1", "web", ["sh", "-c", "exit 3"], tty=False,
                              stdin=False)
     _, status = drain(stream)
     assert status is not None and status.failure   # kwok: no code; a kubelet: code 3
@@ -99,11 +104,11 @@ def test_rbac_decides_exec(cluster, user, namespace, pod, allowed):
     api = api_for(kubeconfig)
     if not allowed:
         with pytest.raises(Forbidden) as err:
-            ExecStream.open(api, namespace, pod, "main" if pod.startswith("shell") else "web", ["id"],
-                            tty=False, timeout=15, stdin=False)
+            exec_in(api, namespace, pod, "main" if pod.startswith("shell") else "web", ["id"],
+                    tty=False, stdin=False)
         assert "forbidden" in err.value.message.lower() or "cannot" in err.value.message
         return
-    stream = ExecStream.open(api, namespace, pod, "main", ["id", "-u"], tty=False, timeout=15, stdin=False)
+    stream = exec_in(api, namespace, pod, "main", ["id", "-u"], tty=False, stdin=False)
     out, status = drain(stream)
     assert status is not None and status.code == 0
     assert out.strip().isdigit()

@@ -10,6 +10,7 @@ from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
 from ..errors import ClusterUnavailable, NotFound
+from .conn import Conn, Target
 
 log = logging.getLogger(__name__)
 IN_CLUSTER = "in-cluster"
@@ -60,6 +61,10 @@ class ClusterRegistry:
             return config.new_client_from_config(config_file=files, context=name)
         except (ConfigException, OSError) as e:
             raise ClusterUnavailable(f"cluster '{name}' cannot be reached: {e}") from e
+
+    def conn(self, target: Target, headers: dict[str, str] | None = None) -> Conn:
+        """How to exec into `target` (with extra headers: impersonation)."""
+        return Conn(self.api_client(target.cluster), target, self.timeout, headers)
 
     def core(self, name: str) -> client.CoreV1Api:
         return client.CoreV1Api(self.api_client(name))

@@ -92,6 +92,17 @@ class ExecStream:
             if release:                 # close() came while we read: the socket is ours to release
                 self._release()
 
+    def read_into(self, out: frames.ExecOutput) -> bool:
+        """Read one frame into `out`; False once the exec has ended (its status is then set)."""
+        if out.done:
+            return False
+        frame = self.read()
+        if frame is None:
+            out.lost()
+            return False
+        out.feed(*frame)
+        return True
+
     def readable_now(self) -> bool:
         """True when another frame can be read without waiting for the network (for batching).
 

@@ -64,3 +64,39 @@ def exit_status(payload: bytes) -> ExitStatus:
                     break
                 return ExitStatus(code, f"exited with code {code}", True)
     return ExitStatus(None, message, True)
+
+
+class ExecOutput:
+    """What one exec said, fed frame by frame: stdout, the first `stderr_keep` bytes of stderr, the status.
+
+    A pure accumulator (no socket): every loop that reads an exec feeds one of these,
+    and tests feed it frames directly.
+    """
+
+    def __init__(self, stderr_keep: int = 4096):
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self.status: ExitStatus | None = None
+        self.started = False            # the program printed something
+        self.stderr_keep = stderr_keep
+
+    def feed(self, channel: int, payload: bytes) -> None:
+        if channel == STDOUT and payload:
+            self.started = True
+            self.stdout += payload
+        elif channel == STDERR and payload:
+            self.started = True
+            room = self.stderr_keep - len(self.stderr)
+            if room > 0:
+                self.stderr += payload[:room]
+        elif channel == ERROR:
+            self.status = exit_status(payload)
+
+    def lost(self, why: str = "the connection to the container closed") -> None:
+        """The stream ended without a status."""
+        if self.status is None:
+            self.status = ExitStatus(None, why, True)
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None

@@ -1,26 +1,14 @@
 """Listing namespaces and pods, and resolving an exec target with human errors."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import BadRequest, NotFound, NotRunning
 from .apierrors import translate
 from .clusters import ClusterRegistry
+from .conn import Target
+
+__all__ = ["Target", "list_namespaces", "list_pods", "pod_names", "resolve", "summarize"]
 
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
-
-
-@dataclass(frozen=True)
-class Target:
-    """A container to exec into."""
-
-    cluster: str
-    namespace: str
-    pod: str
-    container: str
-
-    def __str__(self) -> str:
-        return f"{self.cluster}/{self.namespace}/{self.pod}/{self.container}"
 
 
 def list_namespaces(reg: ClusterRegistry, cluster: str, headers: dict[str, str] | None = None) -> list[str]:

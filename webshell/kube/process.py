@@ -12,10 +12,8 @@ import logging
 import re
 import time
 
-from kubernetes import client
-
 from . import frames
-from .execstream import ExecStream
+from .conn import Conn
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +23,10 @@ PICK_SHELL = ('for s do if command -v "$s" >/dev/null 2>&1; then '
               'echo "no shell found (tried: $*)"; exit 127')
 # $@: the command to run.
 RUN_COMMAND = 'printf "\\033]kws;%s;%s\\007" "$$" "$1"; exec "$@"'
-# $1: the PID. SIGHUP (as a terminal hangup would), then SIGKILL if it lingers.
+# $1: the PID, $2: tenths of a second to wait after SIGHUP. SIGHUP (as a terminal hangup
+# would), then SIGKILL if it lingers.
 HANG_UP = ('kill -HUP "$1" 2>/dev/null || exit 0; i=0; '
-           'while kill -0 "$1" 2>/dev/null && [ "$i" -lt 20 ]; do i=$((i+1)); sleep 0.1 2>/dev/null || break; done; '
+           'while kill -0 "$1" 2>/dev/null && [ "$i" -lt "$2" ]; do i=$((i+1)); sleep 0.1 2>/dev/null || break; done; '
            'kill -KILL "$1" 2>/dev/null; exit 0')
 
 ANNOUNCE = re.compile(rb"\x1b\]kws;(\d+);([^\x07\x1b]{1,256})\x07")
@@ -48,25 +47,19 @@ def parse_announcement(data: bytes) -> tuple[int | None, str | None, bytes]:
     return int(m.group(1)), m.group(2).decode("utf-8", "replace"), data[:m.start()] + data[m.end():]
 
 
-def hang_up(api: client.ApiClient, namespace: str, pod: str, container: str, pid: int,
-            timeout: float, headers: dict[str, str] | None = None) -> bool:
-    """End process `pid` in the container; True when the kill script ran to its end."""
+def hang_up(conn: Conn, pid: int, grace: float) -> bool:
+    """End process `pid` in the container (SIGHUP, SIGKILL after `grace` s); True when the script ran to its end."""
     try:
-        stream = ExecStream.open(api, namespace, pod, container, ["sh", "-c", HANG_UP, "sh", str(pid)],
-                                 tty=False, timeout=timeout, stdin=False, headers=headers)
+        stream = conn.exec(["sh", "-c", HANG_UP, "sh", str(pid), str(max(1, round(grace * 10)))],
+                           tty=False, stdin=False)
     except Exception as e:  # noqa: BLE001 - best effort; the caller logs
-        log.warning("hang-up of pid %s in %s/%s/%s failed to start: %s", pid, namespace, pod, container, e)
+        log.warning("hang-up of pid %s in %s failed to start: %s", pid, conn.target, e)
         return False
-    deadline = time.monotonic() + timeout
-    ok = False
+    deadline = time.monotonic() + conn.timeout + grace
+    out = frames.ExecOutput()
     try:
-        while time.monotonic() < deadline:
-            frame = stream.read()
-            if frame is None:
-                break
-            if frame[0] == frames.ERROR:
-                ok = not frames.exit_status(frame[1]).failure
-                break
+        while time.monotonic() < deadline and stream.read_into(out):
+            pass
     finally:
         stream.close()
-    return ok
+    return out.status is not None and not out.status.failure

@@ -7,17 +7,15 @@ explain failures. `classify` turns what a failed script said into a webshell err
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-
-from kubernetes import client
 
 from ..errors import (BadRequest, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
                       WebshellError)
 from . import frames
+from .conn import Conn
 from .execstream import ExecStream
-from .pods import Target
 
 log = logging.getLogger(__name__)
+__all__ = ["Conn", "Remote", "classify"]
 
 MARK = b"kws:"
 STDERR_KEEP = 4096          # bytes of stderr kept to explain a failure
@@ -27,57 +25,37 @@ PRELUDE = ('LC_ALL=C; export LC_ALL; '
            'need() { for t do command -v "$t" >/dev/null 2>&1 || { printf "kws:missing %s\\n" "$t"; exit 127; }; done; }; ')
 
 
-@dataclass(frozen=True)
-class Conn:
-    """Where and how to exec: the API client, the target, the timeout and extra headers."""
-
-    api: client.ApiClient
-    target: Target
-    timeout: float
-    headers: dict[str, str] | None = None
-
-
 class Remote:
     """One running script: control lines and data from stdout, stderr kept, exit status noted."""
 
     def __init__(self, stream: ExecStream, what: str, path: str):
         self.stream, self.what, self.path = stream, what, path
-        self.stderr = bytearray()
-        self.status: frames.ExitStatus | None = None
-        self.started = False          # the script printed something: `sh` exists
-        self._buf = bytearray()
+        self.out = frames.ExecOutput(STDERR_KEEP)
+        self._buf = self.out.stdout   # control lines and data not yet taken
+
+    @property
+    def stderr(self) -> bytearray:
+        return self.out.stderr
+
+    @property
+    def status(self) -> frames.ExitStatus | None:
+        return self.out.status
+
+    @property
+    def started(self) -> bool:
+        """The script printed something: `sh` exists."""
+        return self.out.started
 
     @classmethod
     def start(cls, conn: Conn, script: str, args: list[str], what: str, path: str,
               stdin: bool = False) -> "Remote":
         if any("\0" in a for a in args):
             raise BadRequest("paths cannot contain NUL characters")
-        t = conn.target
-        stream = ExecStream.open(conn.api, t.namespace, t.pod, t.container,
-                                 ["sh", "-c", PRELUDE + script, "sh", *args], tty=False,
-                                 timeout=conn.timeout, stdin=stdin, headers=conn.headers)
-        return cls(stream, what, path)
+        return cls(conn.exec(["sh", "-c", PRELUDE + script, "sh", *args], tty=False, stdin=stdin), what, path)
 
     def pull(self) -> bool:
         """Read one frame into the buffers; False once the stream has ended."""
-        if self.status is not None:
-            return False
-        frame = self.stream.read()
-        if frame is None:
-            if self.status is None:
-                self.status = frames.ExitStatus(None, "the connection to the container closed", True)
-            return False
-        channel, payload = frame
-        if channel == frames.STDOUT and payload:
-            self.started = True
-            self._buf += payload
-        elif channel == frames.STDERR and payload:
-            self.started = True
-            if len(self.stderr) < STDERR_KEEP:
-                self.stderr += payload[:STDERR_KEEP - len(self.stderr)]
-        elif channel == frames.ERROR:
-            self.status = frames.exit_status(payload)
-        return True
+        return self.stream.read_into(self.out)
 
     def line(self) -> bytes:
         """The next control line (without `kws:` and newline); raises what the script failed with."""

@@ -6,60 +6,65 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Protocol
 
-from ..errors import BadRequest, LimitReached, NoShell, NotFound, WebshellError
-from ..kube import frames, pods, process
-from ..kube.clusters import ClusterRegistry
-from ..kube.execstream import ExecStream
-from .session import ExitSink, Limits, OutputSink, Runtime, TerminalSession
+from ..errors import BadRequest, LimitReached, NotFound, WebshellError
+from ..kube.conn import Target
+from .session import ExitSink, Limits, OutputSink, Runtime, Stream, TerminalSession
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Probe:
-    ok: bool
-    initial: bytes = b""
-    pid: int | None = None
-    program: str | None = None
-    why: str = ""
+class Starter(Protocol):
+    """How sessions get their program (kube.shell.ShellStarter in the app, a fake in unit tests)."""
+
+    def start(self, cluster: str, namespace: str, pod: str, container: str | None,
+              command: list[str] | None, cols: int, rows: int,
+              headers: dict[str, str] | None = None) -> StartedShell: ...
+
+    def alive_pods(self, cluster: str, namespace: str) -> set[str]: ...
 
 
-def _why(output: bytes, reason: str) -> str:
-    text = output.decode("utf-8", "replace").strip()
-    return f"{text} ({reason})" if text else reason
+class StartedShell(Protocol):
+    target: Target
+    stream: Stream
+    program: str
+    pid: int | None
+    initial: bytes
+    can_hang_up: bool
+
+    def hang_up(self) -> bool: ...
 
 
 @dataclass
 class Settings:
-    shells: list[list[str]]
     allowed_commands: list[list[str]]
     grace: float
     limits: Limits
     max_sessions: int
     max_per_user: int
     pod_check_interval: float
-    kube_timeout: float
-    probe_timeout: float = 5.0
+    shutdown_timeout: float = 10.0
 
     @classmethod
     def from_config(cls, cfg: dict) -> "Settings":
-        return cls(shells=[[s] for s in cfg["SHELLS"]], allowed_commands=cfg["ALLOWED_COMMANDS"],
+        return cls(allowed_commands=cfg["ALLOWED_COMMANDS"],
                    grace=cfg["SESSION_GRACE"],
                    limits=Limits(cfg["REPLAY_BYTES"], cfg["OUTPUT_WINDOW"], cfg["OUTPUT_BATCH"]),
                    max_sessions=cfg["MAX_SESSIONS"], max_per_user=cfg["MAX_SESSIONS_PER_USER"],
-                   pod_check_interval=cfg["POD_CHECK_INTERVAL"], kube_timeout=cfg["KUBE_TIMEOUT"])
+                   pod_check_interval=cfg["POD_CHECK_INTERVAL"], shutdown_timeout=cfg["SHUTDOWN_TIMEOUT"])
 
 
 class SessionRegistry:
     """Creates, finds and ends sessions; one reaper greenlet enforces the grace period."""
 
-    def __init__(self, clusters: ClusterRegistry, runtime: Runtime, settings: Settings,
+    def __init__(self, starter: Starter, runtime: Runtime, settings: Settings,
                  on_output: OutputSink, on_exit: ExitSink):
-        self.clusters, self.runtime, self.settings = clusters, runtime, settings
+        self.starter, self.runtime, self.settings = starter, runtime, settings
         self._on_output, self._on_exit = on_output, on_exit
         self._sessions: dict[str, TerminalSession] = {}
         self._lock = threading.Lock()
+        self._opening: dict[str, int] = defaultdict(int)   # opens under way, per owner: count toward limits
         self._reaper_started = False
         self._stopping = False
 
@@ -68,76 +73,40 @@ class SessionRegistry:
              command: list[str] | None, cols: int, rows: int, sid: str,
              headers: dict[str, str] | None = None) -> TerminalSession:
         self.start_reaper()
-        self._check_limits(owner)
         if command is not None and command not in self.settings.allowed_commands:
             raise BadRequest("command is not in the allow-list; omit it to get a shell")
-        target = pods.resolve(self.clusters, cluster, namespace, pod, container, headers)
-        api = self.clusters.api_client(cluster)
-        shells = [a[0] for a in self.settings.shells]
-        # First through the PID-announcing `sh` wrapper; without `sh` in the image, directly.
-        attempts = [(process.wrapped(shells, command), True)]
-        attempts += [(command, False)] if command is not None else [([s], False) for s in shells]
-        failures = []
-        for argv, announces in attempts:
-            stream = ExecStream.open(api, namespace, pod, target.container, argv, tty=True,
-                                     timeout=self.settings.kube_timeout, headers=headers)
-            stream.resize(cols, rows)
-            probe = self._probe(stream, announces)
-            if probe.ok:
-                break
-            stream.close()
-            failures.append(probe.why)
-        else:
-            what = f"command '{' '.join(command)}'" if command is not None else \
-                f"a shell (tried {', '.join(shells)})"
-            raise NoShell(f"cannot start {what} in container '{target.container}' of pod '{pod}': "
-                          f"{failures[-1]}")
-        program = probe.program or argv[0]
-        hangup = None
-        if probe.pid is not None:
-            timeout = self.settings.kube_timeout
-            hangup = lambda: process.hang_up(api, namespace, pod, target.container,  # noqa: E731
-                                             probe.pid, timeout, headers)
-        session = TerminalSession(owner, target, [program], stream, self.settings.limits, self.runtime,
-                                  self._on_output, self._exited, probe.initial, hangup)
+        self._reserve(owner)
+        try:
+            session = self._start(owner, cluster, namespace, pod, container, command, cols, rows, sid, headers)
+        finally:
+            with self._lock:
+                self._opening[owner] -= 1
+                if not self._opening[owner]:
+                    del self._opening[owner]
+        return session
+
+    def _start(self, owner, cluster, namespace, pod, container, command, cols, rows, sid, headers):
+        shell = self.starter.start(cluster, namespace, pod, container, command, cols, rows, headers)
+        session = TerminalSession(owner, shell.target, [shell.program], shell.stream, self.settings.limits,
+                                  self.runtime, self._on_output, self._exited, shell.initial,
+                                  shell.hang_up if shell.can_hang_up else None)
         with self._lock:
             self._sessions[session.id] = session
         session.attach(sid)
         session.start()
         log.info("session %s opened: user=%s target=%s shell=%s pid=%s",
-                 session.id, owner, target, program, probe.pid)
+                 session.id, owner, shell.target, shell.program, shell.pid)
         return session
 
-    def _probe(self, stream: ExecStream, announces: bool) -> "Probe":
-        """Did the program start? Wait for its PID announcement (or, unwrapped, any output)."""
-        deadline = time.monotonic() + self.settings.probe_timeout
-        seen = b""
-        while time.monotonic() < deadline:
-            if not stream.readable_now():
-                self.runtime.sleep(0.01)
-                continue
-            frame = stream.read()
-            if frame is None:
-                return Probe(False, why=_why(seen, "the stream closed at once"))
-            channel, payload = frame
-            if channel == frames.ERROR:
-                return Probe(False, why=_why(seen, frames.exit_status(payload).reason))
-            if channel in (frames.STDOUT, frames.STDERR):
-                seen += payload
-                if not announces and seen:
-                    return Probe(True, initial=seen)
-                pid, program, rest = process.parse_announcement(seen)
-                if pid is not None:
-                    return Probe(True, initial=rest, pid=pid, program=program)
-        return Probe(True, initial=seen)   # alive but silent: no PID to hang up later
-
-    def _check_limits(self, owner: str) -> None:
+    def _reserve(self, owner: str) -> None:
+        """Count an open under way against the limits, or refuse it (opens in flight count too)."""
         with self._lock:
             live = [s for s in self._sessions.values() if not s.closed]
-        if len(live) >= self.settings.max_sessions:
-            raise LimitReached(f"the server has reached its limit of {self.settings.max_sessions} terminals")
-        if sum(1 for s in live if s.owner == owner) >= self.settings.max_per_user:
-            raise LimitReached(f"you have reached your limit of {self.settings.max_per_user} terminals")
+            if len(live) + sum(self._opening.values()) >= self.settings.max_sessions:
+                raise LimitReached(f"the server has reached its limit of {self.settings.max_sessions} terminals")
+            if sum(1 for s in live if s.owner == owner) + self._opening[owner] >= self.settings.max_per_user:
+                raise LimitReached(f"you have reached your limit of {self.settings.max_per_user} terminals")
+            self._opening[owner] += 1
 
     # -- lookup ---------------------------------------------------------------
     def get(self, session_id, owner: str) -> TerminalSession:
@@ -166,8 +135,9 @@ class SessionRegistry:
         for s in self.sessions(owner):
             s.close(reason)
 
-    def shutdown(self, reason: str = "server shutting down", timeout: float = 10.0) -> None:
+    def shutdown(self, reason: str = "server shutting down") -> None:
         """Close every session and wait (bounded) until their shells are hung up."""
+        timeout = self.settings.shutdown_timeout
         self._stopping = True
         sessions = self.sessions()
         for s in sessions:
@@ -220,7 +190,7 @@ class SessionRegistry:
             by_ns[(s.target.cluster, s.target.namespace)].append(s)
         for (cluster, ns), group in by_ns.items():
             try:
-                alive = pods.pod_names(self.clusters, cluster, ns)
+                alive = self.starter.alive_pods(cluster, ns)
             except WebshellError as e:
                 log.warning("pod check for %s/%s failed: %s", cluster, ns, e.message)
                 continue

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from ..kube import frames
-from ..kube.execstream import ExecStream
-from ..kube.pods import Target
+from ..kube.conn import Target
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +19,17 @@ class Runtime(Protocol):
 
     def spawn(self, fn: Callable, *args) -> object: ...
     def sleep(self, seconds: float) -> None: ...
+
+
+class Stream(Protocol):
+    """An exec stream (kube.execstream.ExecStream; a scripted fake in unit tests)."""
+
+    def read(self) -> tuple[int, bytes] | None: ...
+    def readable_now(self) -> bool: ...
+    def write(self, data: bytes) -> bool: ...
+    def resize(self, cols: int, rows: int) -> bool: ...
+    def close_stdin(self) -> bool: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -47,7 +57,7 @@ class TerminalSession:
         with cls._running_lock:
             cls.running[what] += delta
 
-    def __init__(self, owner: str, target: Target, shell: list[str], stream: ExecStream,
+    def __init__(self, owner: str, target: Target, shell: list[str], stream: Stream,
                  limits: Limits, runtime: Runtime, on_output: OutputSink, on_exit: ExitSink,
                  initial: bytes = b"", hangup: Callable[[], bool] | None = None):
         self.id = secrets.token_urlsafe(18)
