@@ -14,8 +14,7 @@ elif ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from webshell import create_app  # noqa: E402
-from webshell.extensions import socketio  # noqa: E402
-from webshell.terminal.namespace import shutdown_on_signals  # noqa: E402
+from webshell.serve import run  # noqa: E402
 
 app = create_app()
 # Everything created so far (Flask, SQLAlchemy, the kubernetes client's hundreds of model
@@ -24,5 +23,4 @@ app = create_app()
 gc.freeze()
 
 if __name__ == "__main__":
-    shutdown_on_signals(app)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+    run(app)

@@ -5,9 +5,10 @@ import logging
 import secrets
 import sys
 
-from flask import Flask, jsonify, redirect, request, url_for
+from flask import Flask, redirect, request, url_for
 
 from .config import Config
+from .errors import error_json, wants_json
 from .extensions import csrf, db, login_manager, socketio
 from .origins import origin_allowed
 
@@ -42,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
     from .kube.clusters import ClusterRegistry
+    from .kube.shell import ShellStarter
     from .pods.views import bp as pods_bp
     from .terminal import namespace
 
@@ -52,14 +54,22 @@ def create_app(config: Config | None = None) -> Flask:
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
-    namespace.init_app(app, clusters)
+    namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, cfg.PROBE_TIMEOUT, cfg.HANGUP_GRACE, socketio.sleep))
     errors.register_handlers(app)
     cli.init_app(app)
     _security(app)
 
-    with app.app_context():
-        schema.upgrade_to_head(then=lambda: _first_admin(cfg))
+    if cfg.PREPARE_DATABASE:
+        prepare_database(app)
     return app
+
+
+def prepare_database(app: Flask) -> None:
+    """Migrate the database to the newest schema and, on first start, create the first admin."""
+    from . import schema
+    cfg = app.config
+    with app.app_context():
+        schema.upgrade_to_head(then=lambda: _first_admin(cfg["ADMIN_USER"], cfg["ADMIN_PASSWORD"]))
 
 
 def _recordings(cfg: Config):
@@ -84,15 +94,15 @@ def _security(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "unauthorized", "message": "log in first"}), 401
+        if wants_json():
+            return error_json("unauthorized", "log in first", 401)
         return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")))
 
     @app.before_request
     def _check_origin():
         if request.method not in ("GET", "HEAD", "OPTIONS") and not origin_allowed(
                 request.headers.get("Origin"), request.environ, app.config["ALLOWED_ORIGINS"]):
-            return jsonify(error={"code": "forbidden", "message": "cross-origin request refused"}), 403
+            return error_json("forbidden", "cross-origin request refused", 403)
         return None
 
     guard.init_app(app)   # bearer tokens, then CSRF on every other state-changing request
@@ -117,17 +127,17 @@ def _instance_secret(path) -> str:
     return key
 
 
-def _first_admin(cfg: Config) -> None:
+def _first_admin(name: str, given_password: str) -> None:
     """On first start, create the admin with KWS_ADMIN_PASSWORD or a generated password printed once."""
     from .models import User
     if db.session.execute(db.select(User.id).limit(1)).first() is not None:
         return
-    password = cfg.ADMIN_PASSWORD or secrets.token_urlsafe(12)
-    user = User(username=cfg.ADMIN_USER, is_admin=True)
+    password = given_password or secrets.token_urlsafe(12)
+    user = User(username=name, is_admin=True)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
-    if not cfg.ADMIN_PASSWORD:
-        print(f"\n  First start: created user '{cfg.ADMIN_USER}' with password: {password}\n"
-              f"  (shown once; change it with `flask --app webshell reset-password {cfg.ADMIN_USER}`)\n",
+    if not given_password:
+        print(f"\n  First start: created user '{name}' with password: {password}\n"
+              f"  (shown once; change it with `flask --app webshell reset-password {name}`)\n",
               file=sys.stderr, flush=True)

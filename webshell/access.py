@@ -9,6 +9,8 @@ cluster to act as the web user, so the cluster's RBAC decides on top of the rule
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
@@ -24,6 +26,9 @@ LIST, EXEC, UPLOAD, DOWNLOAD = "list", "exec", "upload", "download"
 _FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download"}
 _COLUMNS = ("cluster", "namespace", "pod")
 _app: Flask | None = None
+# Audit events that could not be stored even after retries (for /api/stats and metrics).
+LOST = {"events": 0}
+_lost_lock = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
@@ -38,6 +43,22 @@ def _account(user) -> User | None:
     if isinstance(user, User) and user.is_active:
         return user
     return None
+
+
+def is_admin(user) -> bool:
+    """The one test of admin rights: an active, logged-in account with the admin flag."""
+    account = _account(user)
+    return account is not None and account.is_admin
+
+
+def done_with_database() -> None:
+    """End this request's database work before slow I/O (Kubernetes, the network).
+
+    The request's session gives its connection back to the pool; objects already loaded
+    (current_user) stay readable. Nothing may hold a pooled connection while an exec
+    connects or a transfer streams: 15 slow opens at once would exhaust the pool.
+    """
+    db.session.close()
 
 
 def rules_for(user: User) -> list[Rule]:
@@ -120,27 +141,39 @@ def audit(event: str, user, **fields) -> None:
     user = getattr(user, "_get_current_object", lambda: user)()
     ip = request.remote_addr if has_request_context() else None
     # repr() keeps a name with a newline on one log line: no forged log entries.
-    log.info("audit %s user=%r %s", event, getattr(user, "username", user),
+    log.info("audit %s user=%r %s", event, getattr(user, "username", None) or user,
              " ".join(f"{k}={str(v)!r}" for k, v in fields.items() if v is not None))
     app = current_app._get_current_object() if has_app_context() else _app
     if app is None:
         return
-    try:
-        # Its own app context, so its own database session: the caller's transaction is left alone.
-        with app.app_context():
-            uid, name = _identify(user)
-            row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
-                             **{k: _plain(fields.pop(k, None)) for k in _COLUMNS})
-            row.detail = {k: _plain(v) for k, v in fields.items() if v is not None}
-            db.session.add(row)
-            db.session.commit()
-    except Exception:  # noqa: BLE001 - auditing must never break the action it records
-        log.exception("could not store audit event %s", event)
+    tries = max(1, app.config["AUDIT_RETRIES"])
+    for attempt in range(tries):
+        try:
+            # Its own app context, so its own database session: the caller's transaction is left alone.
+            with app.app_context():
+                uid, name = _identify(user)
+                row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
+                                 **{k: _plain(fields.get(k)) for k in _COLUMNS})
+                row.detail = {k: _plain(v) for k, v in fields.items() if v is not None and k not in _COLUMNS}
+                db.session.add(row)
+                db.session.commit()
+            return
+        except Exception:  # noqa: BLE001 - auditing must never break the action it records
+            if attempt + 1 < tries:
+                log.warning("audit event %s not stored (try %s of %s): retrying", event, attempt + 1, tries,
+                            exc_info=True)
+                time.sleep(app.config["AUDIT_RETRY_DELAY"] * (attempt + 1))
+                continue
+            with _lost_lock:
+                LOST["events"] += 1
+            log.exception("could not store audit event %s: lost (%s lost so far)", event, LOST["events"])
 
 
 def _identify(user) -> tuple[int | None, str | None]:
     if isinstance(user, User):
         return user.id, user.username
+    if getattr(user, "uid", None) is not None and getattr(user, "username", None):   # a socket identity
+        return (int(user.uid) if str(user.uid).isdigit() else None), user.username
     if isinstance(user, int) or (isinstance(user, str) and user.isdigit()):
         found = db.session.get(User, int(user))
         return int(user), found.username if found else None

@@ -53,6 +53,9 @@ class Config:
         self.MAX_TERMINAL_SIZE = _int("MAX_TERMINAL_SIZE", 1000)  # cols and rows
         self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)
         self.KUBE_TIMEOUT = _float("KUBE_TIMEOUT", 15.0)
+        self.PROBE_TIMEOUT = _float("PROBE_TIMEOUT", 5.0)        # wait this long for a new shell's PID
+        self.HANGUP_GRACE = _float("HANGUP_GRACE", 2.0)          # SIGHUP, then SIGKILL after this long
+        self.SHUTDOWN_TIMEOUT = _float("SHUTDOWN_TIMEOUT", 10.0)  # hang-ups on SIGTERM wait at most this
         # File transfer
         self.TRANSFER_CHUNK = _int("TRANSFER_CHUNK", 128 * 1024)
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)
@@ -68,6 +71,8 @@ class Config:
         self.IMPERSONATE = _env("IMPERSONATE", "0") == "1"       # act as the web user towards the cluster
         self.AUTH_RECHECK = _float("AUTH_RECHECK", 2.0)          # seconds between re-checks of live sockets
         self.AUDIT_PAGE_SIZE = _int("AUDIT_PAGE_SIZE", 100)
+        self.AUDIT_RETRIES = _int("AUDIT_RETRIES", 5)            # tries to store one audit event
+        self.AUDIT_RETRY_DELAY = _float("AUDIT_RETRY_DELAY", 0.2)  # seconds, growing with each try
         self.TOKEN_MAX_DAYS = _float("TOKEN_MAX_DAYS", 366.0)     # longest expiry a user may choose
         self.RECORD = _env("RECORD", "1") == "1"                  # record terminal output (asciicast v2)
         self.RECORD_INPUT = _env("RECORD_INPUT", "0") == "1"      # keystrokes too (typed passwords!)
@@ -83,6 +88,7 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = None   # uploads are streamed; MAX_UPLOAD_BYTES bounds them
         self.TESTING = False
+        self.PREPARE_DATABASE = True     # migrate and create the first admin in create_app (tests may not)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -68,12 +68,26 @@ class TransferFailed(WebshellError):
     code, status = "transfer_failed", 502
 
 
+def wants_json() -> bool:
+    """The one predicate: does this request get JSON errors (the API) rather than a page?"""
+    from flask import request
+    return request.path.startswith("/api/")
+
+
+def error_json(code: str, message: str, status: int):
+    """The one builder of every JSON error body: {"error": {"code", "message"}} with its status."""
+    from flask import jsonify
+    resp = jsonify(error={"code": code, "message": message})
+    resp.status_code = status
+    return resp
+
+
 def register_handlers(app) -> None:
     """Answer WebshellError as JSON under /api/ and as a short page elsewhere."""
-    from flask import jsonify, render_template, request
+    from flask import render_template
 
     @app.errorhandler(WebshellError)
     def _handle(err: WebshellError):
-        if request.path.startswith("/api/"):
-            return jsonify(error=err.to_dict()), err.status
+        if wants_json():
+            return error_json(err.code, err.message, err.status)
         return render_template("error.html", error=err), err.status

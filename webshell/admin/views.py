@@ -12,6 +12,7 @@ from .. import access
 from ..errors import BadRequest, Forbidden
 from ..extensions import db
 from ..models import AuditEvent
+from ..terminal.service import TerminalService
 
 bp = Blueprint("admin", __name__)
 FILTERS = ("user", "event", "cluster", "namespace", "pod", "since", "until")
@@ -30,16 +31,15 @@ def admin_required(view):
     @functools.wraps(view)
     @login_required
     def wrapper(*args, **kwargs):
-        if not current_user.is_admin:
+        if not access.is_admin(current_user):
             access.audit("access.denied", current_user, action="admin", path=request.path)
             raise Forbidden("only admins may see this")
         return view(*args, **kwargs)
     return wrapper
 
 
-def _terminal():
-    from ..terminal.namespace import terminal
-    return terminal()
+def _terminal() -> TerminalService:
+    return current_app.extensions["kws.terminal"]
 
 
 def _store():
@@ -48,8 +48,7 @@ def _store():
 
 # -- live sessions ----------------------------------------------------------------
 def _live() -> list[dict]:
-    t = _terminal()
-    return [t.hub.describe(s) for s in t.registry.sessions() if not s.closed]
+    return _terminal().describe_all()
 
 
 @bp.get("/admin/")
@@ -73,14 +72,14 @@ def sessions_api():
 @bp.post("/admin/sessions/<session_id>/terminate")
 @admin_required
 def terminate(session_id: str):
-    _terminal().terminate(session_id, current_user)
+    _terminal().terminate(session_id, current_user._get_current_object(), current_user.username)
     return redirect(url_for("admin.sessions"))
 
 
 @bp.post("/api/admin/sessions/<session_id>/terminate")
 @admin_required
 def terminate_api(session_id: str):
-    _terminal().terminate(session_id, current_user)
+    _terminal().terminate(session_id, current_user._get_current_object(), current_user.username)
     return jsonify(ok=True)
 
 

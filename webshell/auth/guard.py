@@ -7,10 +7,11 @@ token (form field csrf_token or header X-CSRFToken), uploads included.
 """
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 
-from .. import access
+from .. import access, internals
+from ..errors import error_json, wants_json
 from ..extensions import csrf
 from . import tokens
 
@@ -27,25 +28,19 @@ class SessionInterface(SecureCookieSessionInterface):
         # Flask-SocketIO swaps in its own copy of the session, made on the connection's
         # first event ("saved_session"). Decoding and verifying the cookie again for every
         # keystroke was 40 % of an input event's handling; from the second event on, skip it.
-        if "saved_session" in request.environ:
+        if internals.is_socketio_followup(request.environ):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
 
 def _unauthorized(message: str):
-    resp = jsonify(error={"code": "unauthorized", "message": message})
-    resp.status_code = 401
+    resp = error_json("unauthorized", message, 401)
     resp.headers["WWW-Authenticate"] = 'Bearer realm="kube-webshell"'
     return resp
 
 
 def _csrf_exempt(app: Flask) -> bool:
-    view = app.view_functions.get(request.endpoint or "")
-    if view is None:
-        return False
-    bp = app.blueprints.get(request.blueprint or "")
-    return (f"{view.__module__}.{view.__name__}" in getattr(csrf, "_exempt_views", set())
-            or bp in getattr(csrf, "_exempt_blueprints", set()))
+    return internals.csrf_exempt(csrf, app, request.endpoint, request.blueprint)
 
 
 def init_app(app: Flask) -> None:
@@ -63,7 +58,7 @@ def init_app(app: Flask) -> None:
             if token is None:
                 access.audit("token.denied", None, path=request.path)
                 return _unauthorized("invalid, expired or revoked token")
-            g._login_user = token.user      # Flask-Login's per-request user: the cookie is not consulted
+            internals.set_login_user(token.user)   # the cookie is not consulted
             g.kws_token_id = token.id
             return None
         if request.method in app.config["WTF_CSRF_METHODS"] and request.endpoint and not _csrf_exempt(app):
@@ -75,6 +70,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_failed(err: CSRFError):
         access.audit("csrf.denied", None, path=request.path, method=request.method)
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "csrf", "message": err.description}), 400
+        if wants_json():
+            return error_json("csrf", err.description, 400)
         return err.description, 400

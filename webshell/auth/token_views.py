@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, events
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
 from ..models import ApiToken
@@ -42,12 +42,12 @@ def _create(name: str, days) -> tuple[ApiToken, str]:
 def _revoke(token_id: int) -> ApiToken:
     _no_token_minting()
     token = db.session.get(ApiToken, token_id)
-    if token is None or (token.user_id != current_user.id and not current_user.is_admin):
+    if token is None or (token.user_id != current_user.id and not access.is_admin(current_user)):
         raise NotFound("no such token")
     tokens.revoke(token)
     access.audit("token.revoke", current_user, token=token.id, owner=token.user.username)
-    from ..terminal.namespace import terminal
-    terminal().guard.recheck(set())   # cut its sockets now rather than at the next pass
+    # its sockets and terminals end now rather than at the next re-check
+    events.token_revoked.send(current_app._get_current_object(), token_id=token.id)
     return token
 
 

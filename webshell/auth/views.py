@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import access
+from .. import access, events
 from ..extensions import db
 from ..models import User
 from .throttle import LoginThrottle
@@ -64,9 +64,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    from ..terminal.namespace import terminal
     uid = current_user.get_id()
     access.audit("logout", current_user)
     logout_user()
-    terminal().disconnect_user(uid, "logged out")
+    events.signed_out.send(current_app._get_current_object(), uid=uid, reason="logged out")
     return redirect(url_for("auth.login_form"))

@@ -11,11 +11,11 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import ClientDisconnected
 
 from .. import access
-from ..errors import BadRequest, Forbidden, TransferFailed, WebshellError
+from ..errors import BadRequest, Forbidden, TransferFailed, WebshellError, error_json
 from ..extensions import csrf
 from ..kube import download as dl
 from ..kube import listing, pods, transfer
-from ..kube.remote import Conn
+from ..kube.conn import Conn
 from . import multipart
 from .limits import LengthRequired, Slots, TooLarge
 
@@ -41,8 +41,9 @@ def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Con
         raise
     reg = current_app.extensions["kws.clusters"]
     headers = access.impersonation(current_user)   # the pod lookup too is the user's, not the console's
+    access.done_with_database()                     # no pooled connection is held while the transfer runs
     target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None, headers)
-    return Conn(reg.api_client(cluster), target, reg.timeout, headers)
+    return reg.conn(target, headers)
 
 
 def _where(conn: Conn, path: str) -> dict:
@@ -117,8 +118,7 @@ def _file(d: dl.Download, path: str) -> Response:
         bounds = rng.range_for_length(size)
         if bounds is None:
             d.cancel()
-            resp = jsonify(error={"code": "range", "message": f"range not satisfiable for {size} bytes"})
-            resp.status_code = 416
+            resp = error_json("range", f"range not satisfiable for {size} bytes", 416)
             resp.headers["Content-Range"] = f"bytes */{size}"
             return resp
         (start, stop), status = bounds, 206

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..errors import Forbidden
+from ..extensions import db
 from ..kube import pods
 from ..kube.clusters import ClusterRegistry
 
@@ -42,6 +43,7 @@ def list_clusters():
 def list_namespaces(cluster: str):
     access.check(current_user, access.LIST, cluster)
     headers = access.impersonation(current_user)
+    access.done_with_database()
     try:
         names = pods.list_namespaces(clusters(), cluster, headers)
     except Forbidden:
@@ -57,13 +59,23 @@ def list_namespaces(cluster: str):
 @login_required
 def list_pods(cluster: str, namespace: str):
     access.check(current_user, access.LIST, cluster, namespace)
-    return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, access.impersonation(current_user)))
+    headers = access.impersonation(current_user)
+    access.done_with_database()
+    return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, headers))
 
 
 @bp.get("/api/stats")
 @login_required
 def stats():
     """Admins: live terminals and the background work behind them."""
-    if not getattr(current_user, "is_admin", False):
+    if not access.is_admin(current_user):
         raise Forbidden("only admins may read server statistics")
-    return jsonify(terminals=current_app.extensions["kws.terminal"].registry.stats())
+    access.done_with_database()     # then `checked_out` counts only what others hold
+    return jsonify(terminals=current_app.extensions["kws.terminal"].stats(), audit={"lost": access.LOST["events"]},
+                   database=_pool_stats())
+
+
+def _pool_stats() -> dict:
+    """Database connections checked out of the pool right now (none may be held across Kubernetes I/O)."""
+    pool = db.engine.pool
+    return {"checked_out": pool.checkedout() if hasattr(pool, "checkedout") else None}

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 
 from ..errors import NotFound
-from ..terminal.recording import Recording, RecordingStore
-from ..terminal.session import TerminalSession
+from .recording import Recording, RecordingStore
+from .session import TerminalSession
 
 log = logging.getLogger(__name__)
 

@@ -1,22 +1,22 @@
-"""The /terminal Socket.IO namespace: authenticate, validate payloads, delegate to the registry."""
+"""The /terminal Socket.IO namespace: authenticate, validate payloads, call the service, acknowledge.
+
+Every emit goes to one socket id: a session's current client, or a watching admin.
+"""
 from __future__ import annotations
 
 import logging
-import socket
-import time
-from collections import defaultdict
 
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace
 
-from .. import access
-from ..admin.live import LiveHub
+from .. import access, internals
 from ..auth import sockets as sockauth
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
-from ..extensions import socketio
+from ..errors import BadRequest, Forbidden, Unauthorized, WebshellError
+from ..extensions import login_manager, socketio
 from . import validate
-from .registry import SessionRegistry, Settings
+from .guard import Identity
+from .service import TerminalService
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/terminal"
@@ -32,50 +32,24 @@ class SocketIORuntime:
         socketio.sleep(seconds)
 
 
-def _emit_output(session, sid, data, ack):
-    socketio.emit("output", {"session": session.id, "data": data}, to=sid, namespace=NAMESPACE,
-                  callback=ack)
+class SocketIOTransport:
+    """How the service reaches a socket of this namespace."""
 
+    def output(self, sid: str, session_id: str, data: bytes, ack) -> None:
+        socketio.emit("output", {"session": session_id, "data": data}, to=sid, namespace=NAMESPACE,
+                      callback=ack)
 
-def _emit_to(event, payload, sid):
-    socketio.emit(event, payload, to=sid, namespace=NAMESPACE)
+    def send(self, event: str, payload: dict, sid: str) -> None:
+        socketio.emit(event, payload, to=sid, namespace=NAMESPACE)
 
-
-def _emit_exit(session, sid, code, reason):
-    if sid:
-        socketio.emit("exit", {"session": session.id, "code": code, "reason": reason}, to=sid,
-                      namespace=NAMESPACE)
-
-
-def _no_delay(environ: dict) -> None:
-    """Send small frames at once on this client's connection (TCP_NODELAY).
-
-    An output event is two websocket frames (the event, then its binary attachment); with
-    Nagle's algorithm on, the second waits for the client's delayed ACK: ~40 ms per keystroke echo.
-    """
-    sock = None
-    if "eventlet.input" in environ:
-        sock = environ["eventlet.input"].get_socket()
-    elif "werkzeug.socket" in environ:
-        sock = environ["werkzeug.socket"]
-    elif "gunicorn.socket" in environ:
-        sock = environ["gunicorn.socket"]
-    else:   # gevent's pywsgi: the input is the connection's buffered reader
-        rfile = environ.get("wsgi.input")
-        rfile = getattr(rfile, "rfile", rfile)
-        sock = getattr(getattr(rfile, "raw", None), "_sock", None)
-    try:
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError) as e:
-        log.debug("TCP_NODELAY not set: %s", e)
+    def disconnect(self, sid: str) -> None:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
 
 
 def _answer(fn):
     """Run a handler; turn every error into {ok: false, error: {code, message}}."""
     def wrapper(self, data=None):
         try:
-            self.guard.act_as(request.sid)   # a token socket acts as the token's user, checked live
             return {"ok": True, **(fn(self, data) or {})}
         except WebshellError as e:
             return {"ok": False, "error": e.to_dict()}
@@ -87,24 +61,21 @@ def _answer(fn):
 
 
 class TerminalNamespace(Namespace):
-    """Client events → registry calls. Every emit goes to the session's current client only."""
+    """Client events → service calls. Input, resize and close touch no database."""
 
-    def __init__(self, registry: SessionRegistry, max_input: int, max_size: int, hub: LiveHub,
-                 recheck_interval: float):
+    def __init__(self, service: TerminalService, max_input: int, max_size: int):
         super().__init__(NAMESPACE)
-        self.registry, self.max_input, self.max_size = registry, max_input, max_size
-        self.sids_by_user: dict[str, set[str]] = defaultdict(set)
-        self.user_by_sid: dict[str, str] = {}
-        self.hub = hub   # recordings and admin watchers
-        self.guard = sockauth.SocketGuard(recheck_interval, self.disconnect_user,
-                                          lambda sid: socketio.server.disconnect(sid, namespace=NAMESPACE),
-                                          lambda sid, reason: self._close(sid, reason))
+        self.service, self.max_input, self.max_size = service, max_input, max_size
 
-    def _user(self) -> str:
-        uid = self.user_by_sid.get(request.sid)
-        if uid is None:
-            raise Unauthorized("not authenticated")
-        return uid
+    def _account(self):
+        """The socket's user, fresh from the database (only for events that decide access: open,
+        attach, admin); a user disabled since connect is anonymous here, so every check refuses."""
+        ident = self.service.identity(request.sid)
+        user = sockauth.load_user(ident) if ident.token_id is not None else current_user._get_current_object()
+        if user is None or not getattr(user, "is_authenticated", False) or user.get_id() != ident.uid:
+            user = login_manager.anonymous_user()
+        internals.set_login_user(user)
+        return user
 
     def on_connect(self, auth=None):
         try:
@@ -112,62 +83,48 @@ class TerminalNamespace(Namespace):
         except Unauthorized as e:
             log.info("socket refused: %s sid=%s", e.message, request.sid)
             raise ConnectionRefusedError(e.message) from None
-        _no_delay(request.environ)
-        uid = user.get_id()
-        self.user_by_sid[request.sid] = uid
-        self.sids_by_user[uid].add(request.sid)
-        self.guard.connected(request.sid, user, token_id)
+        internals.no_delay(request.environ)
+        self.service.connected(request.sid, Identity(user.get_id(), user.username, token_id))
 
     def on_disconnect(self, *args):
-        uid = self.user_by_sid.pop(request.sid, None)
-        if uid is not None:
-            self.sids_by_user[uid].discard(request.sid)
-        self.guard.disconnected(request.sid)
-        self.hub.unwatch(request.sid)
-        self.registry.detach_client(request.sid)
+        self.service.disconnected(request.sid)
 
     @_answer
     def on_open(self, data):
         d = validate.open_request(data, self.max_size)
-        target = {k: d[k] for k in ("cluster", "namespace", "pod", "container")}
+        user = self._account()
         try:
-            access.check(current_user, access.EXEC, d["cluster"], d["namespace"])
-            s = self.registry.open(self._user(), d["cluster"], d["namespace"], d["pod"], d["container"],
-                                   d["command"], d["cols"], d["rows"], request.sid,
-                                   headers=access.impersonation(current_user))
-        except WebshellError as e:
-            access.audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
-                         current_user, code=e.code, **target)
+            access.check(user, access.EXEC, d["cluster"], d["namespace"])
+        except Forbidden:
+            access.audit("terminal.open.denied", user, code="forbidden",
+                         **{k: d[k] for k in ("cluster", "namespace", "pod", "container")})
             raise
-        self.hub.started(s, d["cols"], d["rows"], current_user.username)
-        self.guard.opened(request.sid, s.id)
-        access.audit("terminal.open", current_user, session=s.id, shell=s.shell[0], **target)
+        headers = access.impersonation(user)
+        access.done_with_database()       # no database connection is held while the exec connects
+        s = self.service.open(request.sid, d, headers)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container}
 
     @_answer
     def on_input(self, data):
-        sid, payload = validate.input_request(data, self.max_input)
-        if not self.registry.get(sid, self._user()).write(payload):
+        session_id, payload = validate.input_request(data, self.max_input)
+        if not self.service.session(request.sid, session_id).write(payload):
             raise BadRequest("the terminal is closed")
 
     @_answer
     def on_resize(self, data):
-        sid, cols, rows = validate.resize_request(data, self.max_size)
-        self.registry.get(sid, self._user()).resize(cols, rows)
+        session_id, cols, rows = validate.resize_request(data, self.max_size)
+        self.service.session(request.sid, session_id).resize(cols, rows)
 
     @_answer
     def on_close(self, data):
-        sid = validate.session_id(data)
-        self.registry.get(sid, self._user()).close("closed by the user")
+        self.service.session(request.sid, validate.session_id(data)).close("closed by the user")
 
     @_answer
     def on_attach(self, data):
-        sid = validate.session_id(data)
-        s = self.registry.get(sid, self._user())
-        access.check(current_user, access.EXEC, s.target.cluster, s.target.namespace)
-        if s.sid and s.sid != request.sid:
-            s.detach(s.sid)   # the newest tab of the same owner takes the session over
-        replay = s.attach(request.sid)
+        s = self.service.session(request.sid, validate.session_id(data))
+        access.check(self._account(), access.EXEC, s.target.cluster, s.target.namespace)
+        access.done_with_database()
+        replay = self.service.attach(request.sid, s)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container,
                 "target": {"cluster": s.target.cluster, "namespace": s.target.namespace,
                            "pod": s.target.pod}, "replay": replay}
@@ -177,115 +134,56 @@ class TerminalNamespace(Namespace):
         return {"sessions": [{"session": s.id, "cluster": s.target.cluster, "namespace": s.target.namespace,
                               "pod": s.target.pod, "container": s.target.container, "shell": s.shell[0],
                               "attached": s.sid is not None}
-                             for s in self.registry.sessions(self._user()) if not s.closed]}
+                             for s in self.service.sessions_of(request.sid)]}
 
     # -- admins: list every live session, watch one read-only, terminate ------------
-    def _admin(self, what: str) -> None:
-        if not (current_user.is_authenticated and current_user.is_admin):
-            access.audit("access.denied", current_user, action=what)
+    def _admin(self, what: str):
+        user = self._account()
+        if not access.is_admin(user):
+            access.audit("access.denied", user, action=what)
             raise Forbidden("only admins may do that")
-
-    def live(self, session_id: str):
-        s = next((s for s in self.registry.sessions() if s.id == session_id and not s.closed), None)
-        if s is None:
-            raise NotFound("no such live session")
-        return s
+        return user
 
     @_answer
     def on_sessions(self, data):
         self._admin("sessions")
-        return {"sessions": [self.hub.describe(s) for s in self.registry.sessions() if not s.closed]}
+        return {"sessions": self.service.describe_all()}
 
     @_answer
     def on_watch(self, data):
-        self._admin("watch")
-        s = self.live(validate.session_id(data))
-        watched = self.hub.watch(s.id, request.sid)
-        access.audit("session.watch", current_user, session=s.id, owner=s.owner, cluster=s.target.cluster,
-                     namespace=s.target.namespace, pod=s.target.pod)
-        return watched
+        user = self._admin("watch")
+        return self.service.watch(request.sid, validate.session_id(data), user)
 
     @_answer
     def on_unwatch(self, data):
-        self.hub.unwatch(request.sid, validate.session_id(data))
+        self.service.unwatch(request.sid, validate.session_id(data))
 
     @_answer
     def on_terminate(self, data):
-        self._admin("terminate")
-        self.terminate(validate.session_id(data), current_user)
-
-    def terminate(self, session_id: str, by) -> None:
-        s = self.live(session_id)
-        access.audit("session.terminate", by, session=s.id, owner=s.owner, cluster=s.target.cluster,
-                     namespace=s.target.namespace, pod=s.target.pod)
-        s.close(f"terminated by admin {by.username}")
-
-    def _close(self, session_id: str, reason: str) -> None:
-        for s in self.registry.sessions():
-            if s.id == session_id:
-                s.close(reason)
-
-    def ended(self, session, code, reason) -> None:
-        """Every session end: stop its recording, tell its watchers, audit it with its duration."""
-        self.hub.ended(session, code, reason)
-        self.guard.ended(session.id)
-        t = session.target
-        access.audit("terminal.close", session.owner, session=session.id, cluster=t.cluster,
-                     namespace=t.namespace, pod=t.pod, container=t.container, code=code, reason=reason,
-                     duration=round(time.time() - session.started_at, 1))
-
-    def disconnect_user(self, uid: str, reason: str) -> None:
-        """Log-out and the like: end the user's sessions and drop their sockets."""
-        self.registry.close_owner(uid, reason)
-        for sid in list(self.sids_by_user.get(uid, ())):
-            socketio.server.disconnect(sid, namespace=NAMESPACE)
+        user = self._admin("terminate")
+        self.service.terminate(validate.session_id(data), user, user.username)
 
 
-def init_app(app, clusters) -> TerminalNamespace:
+def init_app(app, starter) -> TerminalService:
+    """Build the terminal service for `app`, serve it on /terminal, and listen to auth's announcements."""
+    from .. import events
     cfg = app.config
-    namespaces: list[TerminalNamespace] = []
+    from .registry import Settings
 
-    def on_exit(session, sid, code, reason):
-        _emit_exit(session, sid, code, reason)
-        namespaces[0].ended(session, code, reason)
-    registry = SessionRegistry(clusters, SocketIORuntime(), Settings.from_config(cfg), _emit_output, on_exit)
-    hub = LiveHub(app.extensions.get("kws.recordings"), _emit_to, cfg["REPLAY_BYTES"])
-    ns = TerminalNamespace(registry, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"], hub, cfg["AUTH_RECHECK"])
-    namespaces.append(ns)
-    # The guard's pass every AUTH_RECHECK seconds also keeps eventlet's hub waking up, so that
-    # the work a signal handler schedules (shutdown) runs promptly.
-    ns.guard.start(app, socketio.start_background_task, socketio.sleep,
-                   lambda: {s.owner for s in registry.sessions()})
-    socketio.on_namespace(ns)
-    app.extensions["kws.terminal"] = ns
-    return ns
+    def check(uids, token_ids):
+        with app.app_context():
+            return sockauth.inactive(uids, token_ids)
+
+    service = TerminalService(starter, SocketIORuntime(), Settings.from_config(cfg), SocketIOTransport(),
+                              access.audit, check, cfg["AUTH_RECHECK"], app.extensions.get("kws.recordings"),
+                              cfg["REPLAY_BYTES"])
+    socketio.on_namespace(TerminalNamespace(service, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"]))
+    events.signed_out.connect(lambda _app, uid, reason: service.end_user(uid, reason), sender=app, weak=False)
+    events.token_revoked.connect(lambda _app, token_id: service.revoke_token(token_id), sender=app, weak=False)
+    app.extensions["kws.terminal"] = service
+    return service
 
 
-def terminal() -> TerminalNamespace:
+def service() -> TerminalService:
+    """The current app's terminal service (for views)."""
     return current_app.extensions["kws.terminal"]
-
-
-def shutdown_on_signals(app) -> None:
-    """On SIGTERM/SIGINT: close every session and hang up its shell, then exit.
-
-    The reaper starts now, not at the first terminal: its one-second loop also keeps the
-    event loop waking up, so the task spawned from the signal handler runs promptly.
-    """
-    import os
-    import signal
-
-    def _stop() -> None:
-        try:
-            app.extensions["kws.terminal"].registry.shutdown()
-        finally:
-            log.info("shut down")
-            logging.shutdown()
-            os._exit(0)
-
-    def _handler(signum, frame) -> None:
-        log.info("signal %s: closing every terminal", signum)
-        socketio.start_background_task(_stop)
-
-    app.extensions["kws.terminal"].registry.start_reaper()
-    signal.signal(signal.SIGTERM, _handler)
-    signal.signal(signal.SIGINT, _handler)
