@@ -1,0 +1,102 @@
+"""Many opens and downloads at once, against the real cluster: each succeeds or is refused with `limit`
+(HTTP 429), none fails with `internal`, and every one is audited.
+
+A request or event must never hold a database connection across Kubernetes I/O: with the
+pool's default size (5 + 10 overflow), 15 slow opens holding one each stalled every other.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+import requests
+
+from .helpers import Term, csrf_token, login
+
+OPEN = {"cluster": "kws-local", "namespace": "demo", "pod": "web-1", "cols": 80, "rows": 24}
+
+
+def audit_events(srv, http, prefix: str) -> list[dict]:
+    r = http.get(f"{srv.url}/api/admin/audit", params={"event": prefix})
+    r.raise_for_status()
+    assert r.json()["more"] is False
+    return r.json()["events"]
+
+
+def wait_idle(srv, http, timeout: float = 60) -> dict:
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = http.get(f"{srv.url}/api/stats").json()
+        if stats["terminals"]["sessions"] == 0 and stats["terminals"]["hangups"] == 0:
+            return stats
+        assert time.monotonic() < deadline, stats
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("sockets,opens", [(1, 50), (10, 200)])
+def test_simultaneous_opens_succeed_or_hit_the_limit(make_server, sockets, opens):
+    srv = make_server(audit_page_size=1000, max_sessions_per_user=50)
+    http = login(srv)
+    terms = [Term(srv, http) for _ in range(sockets)]
+    acks: list[dict] = []
+    lock = threading.Lock()
+
+    def go(term: Term) -> None:
+        ack = term.call("open", OPEN, timeout=120)
+        with lock:
+            acks.append((term, ack))
+    threads = [threading.Thread(target=go, args=(terms[i % sockets],)) for i in range(opens)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+        codes = Counter("ok" if a["ok"] else a["error"]["code"] for _, a in acks)
+        assert len(acks) == opens
+        assert set(codes) <= {"ok", "limit"}, codes
+        assert codes["ok"] == min(opens, 50), codes
+        for term, ack in acks:
+            if ack["ok"]:
+                assert term.call("close", {"session": ack["session"]})["ok"]
+        stats = wait_idle(srv, http)
+        assert stats["audit"]["lost"] == 0 and stats["database"]["checked_out"] == 0
+        events = Counter(e["event"] for e in audit_events(srv, http, "terminal.open"))
+        assert events["terminal.open"] == codes["ok"]
+        assert events["terminal.open.failed"] == codes["limit"]
+        assert "could not store audit event" not in srv.log() and "TimeoutError" not in srv.log()
+    finally:
+        for t in terms:
+            t.close()
+
+
+def test_simultaneous_downloads_succeed_or_are_refused_with_429(make_server):
+    srv = make_server(audit_page_size=1000, max_transfers=16)
+    http = login(srv)
+    http.headers["X-CSRFToken"] = csrf_token(http, srv)
+    base = f"{srv.url}/api/clusters/kws-local/namespaces/demo/pods/web-2/files"
+    body = bytes(range(256)) * 4096 * 8          # 8 MiB: downloads overlap
+    r = http.put(f"{base}/upload", params={"container": "web", "path": "concurrent.bin"}, data=body)
+    assert r.status_code == 200, r.text
+    cookies = http.cookies.get_dict()
+    results: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def get() -> None:
+        r = requests.get(f"{base}/download", params={"container": "web", "path": "concurrent.bin"},
+                         cookies=cookies, timeout=120)
+        with lock:
+            results.append((r.status_code, r.content if r.status_code == 200 else r.json()["error"]["code"]))
+    threads = [threading.Thread(target=get) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    statuses = Counter(s for s, _ in results)
+    assert len(results) == 30 and set(statuses) <= {200, 429}, statuses
+    assert all(c == body for s, c in results if s == 200)
+    assert all(c == "limit" for s, c in results if s == 429)
+    downloads = [e for e in audit_events(srv, http, "file.download") if e["event"] == "file.download"]
+    assert len(downloads) == statuses[200]
+    assert "could not store audit event" not in srv.log() and "TimeoutError" not in srv.log()
