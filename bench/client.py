@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import socketio
 
-from tests.helpers import ConsoleServer, login
+from localcluster.console import ConsoleServer, login
 
 log = logging.getLogger(__name__)
 NS = "/terminal"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tests.helpers import ConsoleServer, login
+from localcluster.console import ConsoleServer, login
 
 log = logging.getLogger(__name__)
 

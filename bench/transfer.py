@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 
-from tests.helpers import csrf_token, login
+from localcluster.console import csrf_token, login
 
 from .env import MB, BenchEnv, chown_like
 from .rawexec import KUBECTL
