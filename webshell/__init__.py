@@ -35,7 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
                       max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
 
-    from . import access, cli, errors, schema, vendor
+    from . import access, cli, errors, schema, socketlimits, vendor
     from .admin.views import bp as admin_bp
     from .auth.throttle import LoginThrottle
     from .auth.token_views import bp as tokens_bp
@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
     namespace.init_app(app, clusters)
+    socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
     errors.register_handlers(app)
     cli.init_app(app)
     _security(app)
