@@ -51,6 +51,23 @@ class User(UserMixin, db.Model):
         return not self.disabled
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def verify_password(user: "User | None", password: str) -> bool:
+    """Does `password` match `user`'s? An unknown name (None) costs one scrypt all the same.
+
+    Without the dummy hash a wrong password answered in ~80 ms for an existing user and
+    ~4 ms for an unknown one: the time told which names exist.
+    """
+    if user is not None:
+        return user.check_password(password)
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16), method="scrypt"))
+    check_password_hash(_DUMMY_HASH[0], password)
+    return False
+
+
 class Rule(db.Model):
     """Allows a user (or everyone with a role) to see clusters/namespaces matching globs, and maybe more."""
 

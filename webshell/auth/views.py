@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access
 from ..extensions import db
-from ..models import User
+from ..models import User, verify_password
 from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def login():
         flash(f"Too many failed logins. Try again in {int(wait) + 1} seconds.")
         return render_template("login.html", next=request.form.get("next", "")), 429
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
-    good = user is not None and user.check_password(password)
+    good = verify_password(user, password)     # as slow for an unknown name as for a known one
     if not good or not user.is_active:
         _throttle().failed(*keys)
         log.info("login failed: user=%s ip=%s", username, request.remote_addr)
