@@ -7,6 +7,7 @@ import sys
 
 from flask import Flask, jsonify, redirect, request, url_for
 
+from . import logsafe
 from .config import Config
 from .extensions import csrf, db, login_manager, socketio
 from .origins import origin_allowed
@@ -23,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(cfg.as_dict())
     cfg.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=cfg.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()   # every logged value quoted: no client can forge a log line
     app.config["SECRET_KEY"] = cfg.SECRET_KEY or _instance_secret(cfg.INSTANCE_DIR / "secret_key")
     if not cfg.SQLALCHEMY_DATABASE_URI:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{cfg.INSTANCE_DIR / 'webshell.db'}"
