@@ -77,13 +77,13 @@ def _recordings(cfg: Config):
 
 
 def _security(app: Flask) -> None:
-    from .auth import guard
+    from .auth import guard, revocation
     from .models import User
 
     @login_manager.user_loader
     def _load(uid: str):
         user = db.session.get(User, int(uid)) if uid.isdigit() else None
-        return user if user is not None and user.is_active else None
+        return user if revocation.session_valid(user) else None   # active, and this login not revoked
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -21,7 +21,7 @@ from .. import access
 from ..errors import Unauthorized
 from ..extensions import db, login_manager
 from ..models import ApiToken, User
-from . import tokens
+from . import revocation, tokens
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 class Identity:
     uid: str
     token_id: int | None
+    login_version: int | None = None    # cookie logins: the session version they were made with
 
 
 def authenticate(auth) -> tuple[User, int | None]:
@@ -64,7 +65,8 @@ class SocketGuard:
 
     def connected(self, sid: str, user: User, token_id: int | None) -> None:
         with self._lock:
-            self._by_sid[sid] = Identity(user.get_id(), token_id)
+            self._by_sid[sid] = Identity(user.get_id(), token_id,
+                                         revocation.cookie_version() if token_id is None else None)
 
     def disconnected(self, sid: str) -> None:
         with self._lock:
@@ -121,6 +123,11 @@ class SocketGuard:
             log.info("user %s is disabled or deleted: cutting their sockets and sessions", uid)
             access.audit("user.cut", uid, reason="disabled or deleted")
             self._cut_user(uid, "account disabled")
+        for sid, ident in idents.items():
+            if ident.token_id is None and ident.uid in active and \
+                    not revocation.login_valid(ident.uid, ident.login_version):
+                log.info("login of user %s was revoked: cutting socket %s", ident.uid, sid)
+                self._cut_sid(sid)
         token_ids = {i.token_id for i in idents.values() if i.token_id} | set(token_sessions.values())
         if not token_ids:
             return

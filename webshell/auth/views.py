@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import access
 from ..extensions import db
 from ..models import User, verify_password
+from . import revocation
 from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def login():
         return render_template("login.html", next=request.form.get("next", "")), 401
     _throttle().succeeded(*keys)
     login_user(user)
+    revocation.remember(user)
     log.info("login: user=%s ip=%s", username, request.remote_addr)
     access.audit("login", user)
     return redirect(_safe_next(request.form.get("next")))
@@ -64,9 +66,24 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    return _log_out("logout", "logged out")
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """The button on the tokens page: every browser's login of this user ends (tokens stay)."""
+    return _log_out("logout.everywhere", "logged out everywhere")
+
+
+def _log_out(event: str, reason: str):
+    """End this user's logins everywhere: the session version goes up, so no earlier cookie works."""
     from ..terminal.namespace import terminal
-    uid = current_user.get_id()
-    access.audit("logout", current_user)
+    user = current_user._get_current_object()
+    uid = user.get_id()
+    access.audit(event, user)
+    revocation.revoke_all(user, reason)
+    db.session.commit()
     logout_user()
-    terminal().disconnect_user(uid, "logged out")
+    terminal().disconnect_user(uid, reason)
     return redirect(url_for("auth.login_form"))
