@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from .. import access, names
+from .. import access
+from .. import names as k8s_names
 from ..errors import Forbidden
 from ..kube import pods
 from ..kube.clusters import ClusterRegistry
@@ -28,7 +29,7 @@ def deep_link(cluster: str, namespace: str, pod: str):
     """Open the console straight on a terminal; ?container= picks one."""
     link = {"cluster": cluster, "namespace": namespace, "pod": pod,
             "container": request.args.get("container") or None}
-    names.target(cluster, namespace, pod, link["container"])
+    k8s_names.target(cluster, namespace, pod, link["container"])
     return render_template("console.html", deep_link=link)
 
 
@@ -41,7 +42,7 @@ def list_clusters():
 @bp.get("/api/clusters/<cluster>/namespaces")
 @login_required
 def list_namespaces(cluster: str):
-    names.cluster(cluster)
+    k8s_names.cluster(cluster)
     access.check(current_user, access.LIST, cluster)
     headers = access.impersonation(current_user)
     try:
@@ -58,7 +59,7 @@ def list_namespaces(cluster: str):
 @bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")
 @login_required
 def list_pods(cluster: str, namespace: str):
-    names.target(cluster, namespace)
+    k8s_names.target(cluster, namespace)
     access.check(current_user, access.LIST, cluster, namespace)
     return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, access.impersonation(current_user)))
 
