@@ -7,6 +7,7 @@ import sys
 
 from flask import Flask, redirect, request, url_for
 
+from . import logsafe
 from .config import Config
 from .errors import error_json, wants_json
 from .extensions import csrf, db, login_manager, socketio
@@ -24,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(cfg.as_dict())
     cfg.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=cfg.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()   # every logged value quoted: no client can forge a log line
     app.config["SECRET_KEY"] = cfg.SECRET_KEY or _instance_secret(cfg.INSTANCE_DIR / "secret_key")
     if not cfg.SQLALCHEMY_DATABASE_URI:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{cfg.INSTANCE_DIR / 'webshell.db'}"
@@ -36,7 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
                       max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
 
-    from . import access, cli, errors, schema, vendor
+    from . import access, cli, errors, schema, socketlimits, vendor
     from .admin.views import bp as admin_bp
     from .auth.throttle import LoginThrottle
     from .auth.token_views import bp as tokens_bp
@@ -55,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
     namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, cfg.PROBE_TIMEOUT, cfg.HANGUP_GRACE, socketio.sleep))
+    socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
     errors.register_handlers(app)
     cli.init_app(app)
     _security(app)
@@ -84,13 +87,13 @@ def _recordings(cfg: Config):
 
 
 def _security(app: Flask) -> None:
-    from .auth import guard
+    from .auth import guard, revocation
     from .models import User
 
     @login_manager.user_loader
     def _load(uid: str):
         user = db.session.get(User, int(uid)) if uid.isdigit() else None
-        return user if user is not None and user.is_active else None
+        return user if revocation.session_valid(user) else None   # active, and this login not revoked
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
 
+from . import logsafe
 from .errors import Forbidden
 from .extensions import db
 from .models import AuditEvent, Rule, User
@@ -140,9 +141,8 @@ def audit(event: str, user, **fields) -> None:
     """
     user = getattr(user, "_get_current_object", lambda: user)()
     ip = request.remote_addr if has_request_context() else None
-    # repr() keeps a name with a newline on one log line: no forged log entries.
-    log.info("audit %s user=%r %s", event, getattr(user, "username", None) or user,
-             " ".join(f"{k}={str(v)!r}" for k, v in fields.items() if v is not None))
+    # Every value quoted (webshell.logsafe): a name with a newline stays on one log line.
+    log.info("audit %s user=%s %s", event, getattr(user, "username", None) or user, logsafe.fields(**fields))
     app = current_app._get_current_object() if has_app_context() else _app
     if app is None:
         return

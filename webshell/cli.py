@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from . import access
-from .auth import tokens
+from .auth import revocation, tokens
 from .extensions import db
 from .models import ApiToken, Rule, User
 
@@ -70,6 +70,7 @@ def users(app: Flask) -> None:
         """Set a new password for a user."""
         user = _user(username)
         user.set_password(_password(password_stdin))
+        revocation.revoke_all(user, "password reset")     # cookies of the old password stop working
         db.session.commit()
         access.audit("user.password", "(cli)", target=username)
         click.echo(f"password of '{username}' changed")
@@ -80,6 +81,7 @@ def users(app: Flask) -> None:
         """Disable a user: no login, and live sockets and terminals are cut within seconds."""
         user = _user(username)
         user.disabled = True
+        revocation.revoke_all(user, "disabled")          # enabling again does not revive old cookies
         db.session.commit()
         access.audit("user.disable", "(cli)", target=username)
         click.echo(f"disabled '{username}'")

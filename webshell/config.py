@@ -80,13 +80,17 @@ class Config:
         self.RECORDING_MAX_BYTES = _int("RECORDING_MAX_BYTES", 50 * 1024 ** 2)         # one session
         self.RECORDINGS_MAX_BYTES = _int("RECORDINGS_MAX_BYTES", 2 * 1024 ** 3)        # all of them
         self.RECORDING_RETENTION_DAYS = _float("RECORDING_RETENTION_DAYS", 30.0)
+        # Bounds before authentication (docs/SECURITY.md)
+        self.MAX_BODY_BYTES = _int("MAX_BODY_BYTES", 1024 ** 2)              # every route but uploads
+        self.MAX_SOCKET_ATTACHMENTS = _int("MAX_SOCKET_ATTACHMENTS", 4)      # per Socket.IO packet
+        self.MAX_SOCKET_ATTACHMENT_BYTES = _int("MAX_SOCKET_ATTACHMENT_BYTES", 2 * self.MAX_INPUT_BYTES)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.WTF_CSRF_TIME_LIMIT = None
-        self.MAX_CONTENT_LENGTH = None   # uploads are streamed; MAX_UPLOAD_BYTES bounds them
+        self.MAX_CONTENT_LENGTH = self.MAX_BODY_BYTES   # the upload routes lift it once authenticated
         self.TESTING = False
         self.PREPARE_DATABASE = True     # migrate and create the first admin in create_app (tests may not)
 

@@ -31,7 +31,7 @@ class Audit:
         return [e for e, _, _ in self.events]
 
 
-def service(starter=None, check=lambda uids, tids: (set(), set()), **kw):
+def service(starter=None, check=lambda uids, tids, logins: (set(), set(), set()), **kw):
     starter = starter or FakeStarter()
     audit, tr = Audit(), FakeTransport()
     svc = TerminalService(starter, ThreadRuntime(), settings(**kw), tr, audit, check, 0.05, None, 1024)
@@ -151,7 +151,8 @@ def test_end_user_closes_their_sessions_and_drops_their_sockets():
 
 def test_recheck_cuts_disabled_users_and_revoked_tokens():
     state = {"inactive": set(), "unusable": set()}
-    svc, _, tr, audit = service(check=lambda uids, tids: (state["inactive"] & uids, state["unusable"] & tids))
+    svc, _, tr, audit = service(check=lambda uids, tids, logins: (state["inactive"] & uids, state["unusable"] & tids,
+                                                                  state.get("revoked", set()) & logins))
     connect(svc, "cookie", "1", "alice")
     connect(svc, "tok", "2", "bob", token=7)
     a, b = svc.open("cookie", REQ), svc.open("tok", REQ)
@@ -164,6 +165,18 @@ def test_recheck_cuts_disabled_users_and_revoked_tokens():
     svc.guard.recheck({"1"})
     assert a.closed and a.close_reason == "account disabled" and "cookie" in tr.disconnected
     assert {"token.cut", "user.cut"} <= set(audit.names())
+
+
+def test_recheck_cuts_sockets_of_revoked_logins_only():
+    state = {"revoked": set()}
+    svc, _, tr, _ = service(check=lambda uids, tids, logins: (set(), set(), state["revoked"] & logins))
+    svc.connected("old", Identity("1", "alice", None, 1))
+    svc.connected("new", Identity("1", "alice", None, 2))
+    svc.guard.recheck(set())
+    assert tr.disconnected == []
+    state["revoked"] = {("1", 1)}
+    svc.guard.recheck(set())
+    assert tr.disconnected == ["old"]
 
 
 def test_admin_watch_sees_output_and_terminate_says_who():

@@ -18,7 +18,7 @@ from .. import access
 from ..errors import Unauthorized
 from ..extensions import db
 from ..models import ApiToken, User
-from . import tokens
+from . import revocation, tokens
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +47,26 @@ def load_user(ident) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def inactive(uids: set[str], token_ids: set[int]) -> tuple[set[str], set[int]]:
-    """Of these user ids and token ids: the users no longer active and the tokens no longer usable.
-
-    The terminal guard's periodic re-check (needs an app context).
+def inactive(uids: set[str], token_ids: set[int], logins: set[tuple[str, int | None]] = frozenset()
+             ) -> tuple[set[str], set[int], set[tuple[str, int | None]]]:
+    """Of these user ids, token ids and cookie logins (user id, session version): the users no
+    longer active, the tokens no longer usable, and the logins revoked since (logout
+    everywhere, password reset). The terminal guard's periodic re-check (needs an app context).
     """
-    ids = [int(u) for u in uids if u.isdigit()]
-    active = {str(u.id) for u in db.session.execute(db.select(User).where(User.id.in_(ids))).scalars()
-              if u.is_active} if ids else set()
+    ids = [int(u) for u in uids | {u for u, _ in logins} if u.isdigit()]
+    users = {str(u.id): u for u in db.session.execute(db.select(User).where(User.id.in_(ids))).scalars()} \
+        if ids else {}
+    active = {uid for uid, u in users.items() if u.is_active}
+    revoked = {(uid, v) for uid, v in logins
+               if uid in active and (v is None or v != users[uid].session_version)}
     usable: set[int] = set()
     if token_ids:
         rows = db.session.execute(db.select(ApiToken).where(ApiToken.id.in_(list(token_ids)))).scalars()
         usable = {t.id for t in rows if t.usable()}
     db.session.close()
-    return set(uids) - active, set(token_ids) - usable
+    return set(uids) - active, set(token_ids) - usable, revoked
+
+
+def login_version(token_id: int | None) -> int | None:
+    """The session version a cookie socket logged in with (None for token sockets)."""
+    return revocation.cookie_version() if token_id is None else None

@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access, events
 from ..extensions import db
-from ..models import User
+from ..models import User, verify_password
+from . import revocation
 from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def login():
         flash(f"Too many failed logins. Try again in {int(wait) + 1} seconds.")
         return render_template("login.html", next=request.form.get("next", "")), 429
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
-    good = user is not None and user.check_password(password)
+    good = verify_password(user, password)     # as slow for an unknown name as for a known one
     if not good or not user.is_active:
         _throttle().failed(*keys)
         log.info("login failed: user=%s ip=%s", username, request.remote_addr)
@@ -56,6 +57,7 @@ def login():
         return render_template("login.html", next=request.form.get("next", "")), 401
     _throttle().succeeded(*keys)
     login_user(user)
+    revocation.remember(user)
     log.info("login: user=%s ip=%s", username, request.remote_addr)
     access.audit("login", user)
     return redirect(_safe_next(request.form.get("next")))
@@ -64,8 +66,23 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    uid = current_user.get_id()
-    access.audit("logout", current_user)
+    return _log_out("logout", "logged out")
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """The button on the tokens page: every browser's login of this user ends (tokens stay)."""
+    return _log_out("logout.everywhere", "logged out everywhere")
+
+
+def _log_out(event: str, reason: str):
+    """End this user's logins everywhere: the session version goes up, so no earlier cookie works."""
+    user = current_user._get_current_object()
+    uid = user.get_id()
+    access.audit(event, user)
+    revocation.revoke_all(user, reason)
+    db.session.commit()
     logout_user()
-    events.signed_out.send(current_app._get_current_object(), uid=uid, reason="logged out")
+    events.signed_out.send(current_app._get_current_object(), uid=uid, reason=reason)
     return redirect(url_for("auth.login_form"))

@@ -1,16 +1,18 @@
 """File transfer blueprint: routes under /api/clusters/<c>/namespaces/<ns>/pods/<pod>/files."""
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
+import sys
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user, login_required
-from flask_wtf.csrf import ValidationError, validate_csrf
+from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
 from werkzeug.exceptions import ClientDisconnected
 
-from .. import access
+from .. import access, names
 from ..errors import BadRequest, Forbidden, TransferFailed, WebshellError, error_json
 from ..extensions import csrf
 from ..kube import download as dl
@@ -34,6 +36,7 @@ def _slots() -> Slots:
 def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Conn:
     """Check the user may, resolve the container, and say how to exec into it."""
     where = {"cluster": cluster, "namespace": namespace, "pod": pod, "path": path}
+    names.target(cluster, namespace, pod, request.args.get("container") or None)
     try:
         access.check(current_user, action, cluster, namespace)
     except Forbidden:
@@ -155,8 +158,27 @@ def _body(chunk: int):
         yield data
 
 
+def _upload_route(view):
+    """Uploads: log-in, then the CSRF header (never a form field), and only then the body limit is lifted.
+
+    Every other route keeps MAX_CONTENT_LENGTH (KWS_MAX_BODY_BYTES): nothing reads a large
+    body for a client that is not yet known.
+    """
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("kws_token_id") is None:   # a bearer-token request carries no cookie: nothing to forge
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except ValidationError as e:
+                raise CSRFError(f"CSRF check failed: {e}") from None   # answered and audited by auth.guard
+        # None would mean "the app's limit": lift it; MAX_UPLOAD_BYTES and MAX_UPLOAD_FILES bound what follows.
+        request.max_content_length = sys.maxsize
+        return view(*args, **kwargs)
+    return csrf.exempt(login_required(wrapper))
+
+
 @bp.put("/upload")
-@login_required
+@_upload_route
 def upload_one(cluster: str, namespace: str, pod: str):
     path = _path()
     conn = _conn(cluster, namespace, pod, access.UPLOAD, path)
@@ -181,14 +203,8 @@ def upload_one(cluster: str, namespace: str, pod: str):
 
 
 @bp.post("/upload")
-@csrf.exempt          # CSRFProtect would parse the whole form before the view: checked below instead
-@login_required
+@_upload_route        # CSRFProtect would parse the whole form before the view: checked there instead
 def upload_many(cluster: str, namespace: str, pod: str):
-    if g.get("kws_token_id") is None:   # a bearer-token request carries no cookie: nothing to forge
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken"))
-        except ValidationError as e:
-            raise BadRequest(f"CSRF check failed: {e}") from None
     directory = _path()
     conn = _conn(cluster, namespace, pod, access.UPLOAD, directory)
     cfg = current_app.config
@@ -202,7 +218,7 @@ def upload_many(cluster: str, namespace: str, pod: str):
                                     cfg["MAX_UPLOAD_BYTES"], cfg["MAX_UPLOAD_FILES"], cfg["TRANSFER_TMPDIR"] or None):
             dest = directory.rstrip("/") + "/" + part.relpath
             done = transfer.upload(conn, dest, part.size, multipart.read_chunks(part.body, cfg["TRANSFER_CHUNK"]),
-                                   mkdirs="/" in part.relpath)
+                                   below=directory)   # never through a symbolic link below `directory`
             access.audit("file.upload", current_user, **_where(conn, dest), size=done.size, sha256=done.sha256)
             results.append(done.to_dict())
     except WebshellError as e:

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from .. import access
+from .. import names as k8s_names
 from ..errors import Forbidden
 from ..extensions import db
 from ..kube import pods
@@ -29,6 +30,7 @@ def deep_link(cluster: str, namespace: str, pod: str):
     """Open the console straight on a terminal; ?container= picks one."""
     link = {"cluster": cluster, "namespace": namespace, "pod": pod,
             "container": request.args.get("container") or None}
+    k8s_names.target(cluster, namespace, pod, link["container"])
     return render_template("console.html", deep_link=link)
 
 
@@ -41,6 +43,7 @@ def list_clusters():
 @bp.get("/api/clusters/<cluster>/namespaces")
 @login_required
 def list_namespaces(cluster: str):
+    k8s_names.cluster(cluster)
     access.check(current_user, access.LIST, cluster)
     headers = access.impersonation(current_user)
     access.done_with_database()
@@ -58,6 +61,7 @@ def list_namespaces(cluster: str):
 @bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")
 @login_required
 def list_pods(cluster: str, namespace: str):
+    k8s_names.target(cluster, namespace)
     access.check(current_user, access.LIST, cluster, namespace)
     headers = access.impersonation(current_user)
     access.done_with_database()

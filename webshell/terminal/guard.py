@@ -25,10 +25,13 @@ class Identity:
     uid: str
     username: str
     token_id: int | None = None
+    login_version: int | None = None     # cookie logins: the session version they were made with
 
 
-# (user ids, token ids) -> (the user ids no longer active, the token ids no longer usable)
-Checker = Callable[[set[str], set[int]], tuple[set[str], set[int]]]
+# (user ids, token ids, cookie logins as (user id, session version)) ->
+# (the user ids no longer active, the token ids no longer usable, the logins revoked since)
+Checker = Callable[[set[str], set[int], set[tuple[str, int | None]]],
+                   tuple[set[str], set[int], set[tuple[str, int | None]]]]
 
 
 class SocketGuard:
@@ -97,11 +100,16 @@ class SocketGuard:
         token_ids = {i.token_id for i in idents.values() if i.token_id} | set(token_sessions.values())
         if not uids and not token_ids:
             return
-        inactive, unusable = self._check(uids, token_ids)
+        logins = {(i.uid, i.login_version) for i in idents.values() if i.token_id is None}
+        inactive, unusable, revoked = self._check(uids, token_ids, logins)
         for uid in inactive:
             log.info("user %s is disabled or deleted: cutting their sockets and sessions", uid)
             self._audit("user.cut", uid, reason="disabled or deleted")
             self._cut_user(uid, "account disabled")
+        for sid, ident in idents.items():
+            if ident.token_id is None and ident.uid not in inactive and (ident.uid, ident.login_version) in revoked:
+                log.info("login of user %s was revoked: cutting socket %s", ident.uid, sid)
+                self._cut_socket(sid)
         for tid in unusable:
             self.cut_token(tid, idents, token_sessions)
 

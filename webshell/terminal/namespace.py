@@ -84,7 +84,8 @@ class TerminalNamespace(Namespace):
             log.info("socket refused: %s sid=%s", e.message, request.sid)
             raise ConnectionRefusedError(e.message) from None
         internals.no_delay(request.environ)
-        self.service.connected(request.sid, Identity(user.get_id(), user.username, token_id))
+        self.service.connected(request.sid, Identity(user.get_id(), user.username, token_id,
+                                                     sockauth.login_version(token_id)))
 
     def on_disconnect(self, *args):
         self.service.disconnected(request.sid)
@@ -170,9 +171,9 @@ def init_app(app, starter) -> TerminalService:
     cfg = app.config
     from .registry import Settings
 
-    def check(uids, token_ids):
+    def check(uids, token_ids, logins):
         with app.app_context():
-            return sockauth.inactive(uids, token_ids)
+            return sockauth.inactive(uids, token_ids, logins)
 
     service = TerminalService(starter, SocketIORuntime(), Settings.from_config(cfg), SocketIOTransport(),
                               access.audit, check, cfg["AUTH_RECHECK"], app.extensions.get("kws.recordings"),

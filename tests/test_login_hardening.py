@@ -1,0 +1,73 @@
+"""Login: no user enumeration by timing, no forged log lines from what a client sends."""
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+import requests
+
+from webshell import logsafe, models
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("KWS_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setenv("KWS_ADMIN_PASSWORD", "admin-unit-password")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    monkeypatch.setenv("KWS_ASYNC_MODE", "threading")
+    monkeypatch.setenv("KWS_RECORD", "0")
+    from webshell import create_app
+    return create_app()
+
+
+def _login(client, username: str, password: str):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def test_an_unknown_name_costs_one_password_hash_like_a_known_one(app, monkeypatch):
+    checked: list[str] = []
+    real = models.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        checked.append(pwhash.split("$", 1)[0])
+        return real(pwhash, password)
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    client = app.test_client()
+    assert _login(client, "admin", "wrong password").status_code == 401
+    assert _login(client, "no-such-user", "wrong password").status_code == 401
+    assert _login(client, "no-such-user-2", "wrong password").status_code == 401
+    assert checked == ["scrypt:32768:8:1"] * 3      # the same work for every wrong login
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("admin", "admin"), ("a.b-c_d@e:f/g+h,i", "a.b-c_d@e:f/g+h,i"), (42, 42), (None, None),
+    ("x\nlogin: user=admin", "'x\\nlogin: user=admin'"), ("cr\rlf", "'cr\\rlf'"),
+    ("esc\x1b[2J", "'esc\\x1b[2J'"), ("ls\u2028x", "'ls\\u2028x'"), ("a b", "'a b'"), ("k=v", "'k=v'"),
+    ("", "''"), (b"by\ntes", "'by\\ntes'"),
+])
+def test_logged_values_are_quoted_when_they_could_fake_a_field_or_line(value, shown):
+    assert logsafe.quote(value) == shown
+
+
+def test_every_logger_gets_quoted_arguments(caplog):
+    logsafe.install()
+    with caplog.at_level(logging.INFO, logger="some.library"):
+        logging.getLogger("some.library").info("user=%s count=%d", "x\ny", 3)
+    assert caplog.records[-1].getMessage() == "user='x\\ny' count=3"
+
+
+def test_a_newline_in_the_login_name_cannot_forge_a_log_line(make_server):
+    server = make_server()     # its own: failed logins count against the address
+    http = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(f"{server.url}/login").text).group(1)
+    for name in ("mallory\nFORGED INFO webshell.auth.views: login: user=admin ip=6.6.6.6",
+                 "mallory\rFORGED2 login: user=admin", "mallory\u2028FORGED3 login: user=admin"):
+        r = http.post(f"{server.url}/login", data={"username": name, "password": "x", "csrf_token": token})
+        assert r.status_code == 401
+    lines = server.log().splitlines()
+    assert not [line for line in lines if line.startswith("FORGED")]
+    failed = [line for line in lines if "login failed" in line and "mallory" in line]
+    assert len(failed) == 3 and all("'mallory\\" in line for line in failed), failed
