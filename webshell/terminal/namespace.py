@@ -134,7 +134,8 @@ class TerminalNamespace(Namespace):
             access.check(current_user, access.EXEC, d["cluster"], d["namespace"])
             s = self.registry.open(self._user(), d["cluster"], d["namespace"], d["pod"], d["container"],
                                    d["command"], d["cols"], d["rows"], request.sid,
-                                   headers=access.impersonation(current_user))
+                                   headers=access.impersonation(current_user),
+                                   flush_on_interrupt=d["flush_on_interrupt"])
         except WebshellError as e:
             access.audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
                          current_user, code=e.code, **target)

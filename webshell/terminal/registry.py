@@ -46,7 +46,7 @@ class Settings:
     def from_config(cls, cfg: dict) -> "Settings":
         return cls(shells=[[s] for s in cfg["SHELLS"]], allowed_commands=cfg["ALLOWED_COMMANDS"],
                    grace=cfg["SESSION_GRACE"],
-                   limits=Limits(cfg["REPLAY_BYTES"], cfg["OUTPUT_WINDOW"], cfg["OUTPUT_BATCH"]),
+                   limits=Limits.from_config(cfg),
                    max_sessions=cfg["MAX_SESSIONS"], max_per_user=cfg["MAX_SESSIONS_PER_USER"],
                    pod_check_interval=cfg["POD_CHECK_INTERVAL"], kube_timeout=cfg["KUBE_TIMEOUT"])
 
@@ -66,7 +66,7 @@ class SessionRegistry:
     # -- open ---------------------------------------------------------------
     def open(self, owner: str, cluster: str, namespace: str, pod: str, container: str | None,
              command: list[str] | None, cols: int, rows: int, sid: str,
-             headers: dict[str, str] | None = None) -> TerminalSession:
+             headers: dict[str, str] | None = None, flush_on_interrupt: bool = True) -> TerminalSession:
         self.start_reaper()
         self._check_limits(owner)
         if command is not None and command not in self.settings.allowed_commands:
@@ -99,7 +99,8 @@ class SessionRegistry:
             hangup = lambda: process.hang_up(api, namespace, pod, target.container,  # noqa: E731
                                              probe.pid, timeout, headers)
         session = TerminalSession(owner, target, [program], stream, self.settings.limits, self.runtime,
-                                  self._on_output, self._exited, probe.initial, hangup)
+                                  self._on_output, self._exited, probe.initial, hangup,
+                                  flush_on_interrupt=flush_on_interrupt, size=(cols, rows))
         with self._lock:
             self._sessions[session.id] = session
         session.attach(sid)

@@ -11,6 +11,8 @@ from typing import Callable, Protocol
 from ..kube import frames
 from ..kube.execstream import ExecStream
 from ..kube.pods import Target
+from . import flow, output
+from .skip import SkipsBacklog
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,27 @@ class Limits:
     replay_bytes: int
     window: int
     batch: int
+    # Interrupt semantics (docs/PROTOCOL.md): these input bytes discard a flood's backlog.
+    interrupt_chars: bytes = b"\x03\x1c\x1a"
+    skip_quiet: float = 0.1       # the flood has stopped when the stream is quiet this long
+    skip_max: float = 2.0         # and delivery resumes after this long in any case
+    skip_tail: int = 16384        # at most this much of the skipped output's end is shown
+    flood_bytes: int = 65536      # an interrupt skips only when this much output is pending
+    lag: float = 1.0              # what may queue for a client: about this many seconds of it
+    recv_buffer_min: int = 65536  # bounds of the exec connection's socket receive buffer
+    recv_buffer_max: int = 1 << 20
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "Limits":
+        return cls(cfg["REPLAY_BYTES"], cfg["OUTPUT_WINDOW"], cfg["OUTPUT_BATCH"],
+                   interrupt_chars=bytes(cfg.get("INTERRUPT_CHARS", cls.interrupt_chars)),
+                   **{k: cfg[n] for k, n in _CONFIG_NAMES.items() if n in cfg})
+
+
+_CONFIG_NAMES = {"skip_quiet": "INTERRUPT_QUIET", "skip_max": "INTERRUPT_MAX_SKIP",
+                 "skip_tail": "INTERRUPT_TAIL_BYTES", "flood_bytes": "INTERRUPT_FLOOD_BYTES",
+                 "lag": "OUTPUT_LAG", "recv_buffer_min": "EXEC_RECV_BUFFER_MIN",
+                 "recv_buffer_max": "EXEC_RECV_BUFFER_MAX"}
 
 
 # Output leaves a session through this: (session, client sid, data, ack callback).
@@ -35,7 +58,7 @@ OutputSink = Callable[["TerminalSession", str, bytes, Callable[[], None]], None]
 ExitSink = Callable[["TerminalSession", "str | None", "int | None", str], None]
 
 
-class TerminalSession:
+class TerminalSession(SkipsBacklog):
     """Owns one exec stream; exactly one pump reads it, anyone may write, resize or close."""
 
     # Background work alive across all sessions (for /api/stats and the leak tests).
@@ -49,7 +72,8 @@ class TerminalSession:
 
     def __init__(self, owner: str, target: Target, shell: list[str], stream: ExecStream,
                  limits: Limits, runtime: Runtime, on_output: OutputSink, on_exit: ExitSink,
-                 initial: bytes = b"", hangup: Callable[[], bool] | None = None):
+                 initial: bytes = b"", hangup: Callable[[], bool] | None = None, *,
+                 flush_on_interrupt: bool = True, size: tuple[int, int] | None = None):
         self.id = secrets.token_urlsafe(18)
         self.owner, self.target, self.shell = owner, target, shell
         self.stream, self.limits, self.runtime = stream, limits, runtime
@@ -59,7 +83,18 @@ class TerminalSession:
         self.started_at = time.time()
         self.closed = False
         self.close_reason = ""
-        self._replay = bytearray()
+        self._replay = output.ReplayBuffer(limits.replay_bytes)
+        self._kept_state = output.CLEAN          # parser state at the end of what was kept
+        self._at_line_start = True
+        self.flush_on_interrupt = flush_on_interrupt
+        self._size = size                         # (cols, rows) as last set
+        self._skip_until: float | None = None     # an interrupt asked to skip the backlog until then
+        self._burst = 0                           # bytes read since the stream was last idle
+        self._meter = flow.DrainMeter()
+        self._recv_buffer = 0
+        self._attached_once = False
+        self.skipped_total = 0                    # bytes discarded by interrupts (for tests and stats)
+        self._resync: output.State | None = None  # after a skip with no clean point: the stream's state
         self._unsent = bytearray(initial)      # read from the stream, not yet emitted
         self._in_flight = 0                    # emitted, not yet acknowledged
         self._detached_bytes = 0               # produced since the last client left
@@ -81,9 +116,21 @@ class TerminalSession:
             self._generation += 1
             self._in_flight = 0
             self._detached_bytes = 0
-            replay = bytes(self._replay)
+            self._meter = flow.DrainMeter()
+            replay = self._replay.snapshot()
+            nudge, self._attached_once = self._attached_once, True
         self._wake.set()
+        if nudge:
+            self._redraw()
         return replay
+
+    def _redraw(self) -> None:
+        """Make a full-screen program redraw for a re-attached client: a size change sends SIGWINCH."""
+        if self._size is None or self.closed:
+            return
+        cols, rows = self._size
+        self.stream.resize(cols, rows - 1 if rows > 1 else rows + 1)
+        self.stream.resize(cols, rows)
 
     def detach(self, sid: str) -> bool:
         """Forget `sid` if it is the current client; the session keeps running for the grace period."""
@@ -101,11 +148,23 @@ class TerminalSession:
         if self.closed:
             return False
         self._tapped("i", data)
+        if self.flush_on_interrupt and any(c in data for c in self.limits.interrupt_chars):
+            self._interrupted()
         return self.stream.write(data)
+
+    def _interrupted(self) -> None:
+        """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
+        with self._lock:
+            pending = len(self._unsent) + self._in_flight + self._burst
+            if self._skip_until is None and pending < self.limits.flood_bytes:
+                return
+            self._skip_until = time.monotonic() + self.limits.skip_max
+        self._wake.set()
 
     def resize(self, cols: int, rows: int) -> bool:
         if self.closed:
             return False
+        self._size = (cols, rows)
         self._tapped("r", f"{cols}x{rows}".encode())
         return self.stream.resize(cols, rows)
 
@@ -118,6 +177,7 @@ class TerminalSession:
 
     # -- pump --------------------------------------------------------------
     def start(self) -> None:
+        self._window()          # caps the exec connection's receive buffer before output flows
         self.runtime.spawn(self._pump)
 
     def _pump(self) -> None:
@@ -128,12 +188,22 @@ class TerminalSession:
                 self._tapped("o", bytes(self._unsent))
                 self._flush()
             while not self.closed:
+                if self._skip_until is not None:
+                    if not self._skip_backlog(None):
+                        break
+                    continue
+                if not self.stream.readable_now():
+                    self._burst = 0
                 frame = self.stream.read()
                 if frame is None:
                     break
+                if self._skip_until is not None:
+                    if not self._skip_backlog(frame):
+                        break
+                    continue
                 before = len(self._unsent)
                 self._take(frame)
-                while (len(self._unsent) < self.limits.batch and not self.closed
+                while (len(self._unsent) < self.limits.batch and not self.closed and self._skip_until is None
                        and self._exit_status is None and self.stream.readable_now()):
                     frame = self.stream.read()
                     if frame is None:
@@ -162,13 +232,16 @@ class TerminalSession:
     def _take(self, frame: tuple[int, bytes]) -> None:
         channel, payload = frame
         if channel in (frames.STDOUT, frames.STDERR):
+            if self._resync is not None:
+                payload = self._resynced(payload)
             self._unsent += payload
+            self._burst += len(payload)
         elif channel == frames.ERROR:
             self._exit_status = frames.exit_status(payload)
 
     def _flush(self) -> None:
         """Emit what was read, in batches, never more than the window ahead of the client's acks."""
-        while self._unsent and not self.closed:
+        while self._unsent and not self.closed and self._skip_until is None:
             with self._lock:
                 sid, gen = self.sid, self._generation
                 if sid is None:
@@ -182,7 +255,7 @@ class TerminalSession:
                     if not self._unsent:
                         return
                     self._wake.clear()
-                elif self._in_flight >= self.limits.window:
+                elif self._in_flight >= self._window():
                     self._wake.clear()
                 else:
                     chunk = bytes(self._unsent[:self.limits.batch])
@@ -193,17 +266,35 @@ class TerminalSession:
                     continue
             self._wake.wait(1.0)
 
+    def _window(self) -> int:
+        """The flow-control window: about `lag` seconds of what this client drains, within bounds."""
+        lim = self.limits
+        allowed = flow.budget(self._meter.rate(), lim.lag, 2 * lim.batch, 2 * lim.window) // 2
+        self._limit_recv_buffer(min(lim.recv_buffer_max, max(lim.recv_buffer_min, allowed)))
+        return max(min(lim.window, allowed), 2 * lim.batch)
+
+    def _limit_recv_buffer(self, n: int) -> None:
+        """Cap the exec connection's socket receive buffer (set again only on a change of a quarter)."""
+        if abs(n - self._recv_buffer) * 4 > self._recv_buffer:
+            self._recv_buffer = n
+            limit = getattr(self.stream, "limit_receive_buffer", None)
+            if limit is not None:
+                limit(n)
+
     def _keep(self, chunk: bytes) -> None:
-        self._replay += chunk
-        extra = len(self._replay) - self.limits.replay_bytes
-        if extra > 0:
-            del self._replay[:extra]
+        self._replay.append(chunk)
+        if chunk:
+            self._kept_state = output.advance(self._kept_state, chunk)
+            self._at_line_start = chunk.endswith(b"\n")
 
     def _acker(self, gen: int, n: int) -> Callable[..., None]:
+        sent_at = time.monotonic()
+
         def ack(*_args) -> None:
             with self._lock:
                 if gen == self._generation:
                     self._in_flight = max(0, self._in_flight - n)
+                    self._meter.acked(n, sent_at, time.monotonic())
             self._wake.set()
         return ack
 
