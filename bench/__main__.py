@@ -14,14 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import capacity, latency, report, throughput, transfer
+from . import capacity, interrupt, latency, report, throughput, transfer
 from .client import Console
 from .env import BenchEnv, Sizes, local_cluster, machine, sizes_dict
 from .servers import BenchServer
 
 log = logging.getLogger("bench")
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ("throughput", "latency", "capacity", "transfer")
+SUITES = ("throughput", "latency", "capacity", "transfer", "interrupt")
+DEFAULT = ("throughput", "latency", "capacity", "transfer")   # `interrupt` takes ~45 min: --only interrupt
 
 
 def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
@@ -36,11 +37,12 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
                         "commit": _commit(), "machine": machine(), "sizes": sizes_dict(sizes), "modes": modes,
                         "loadavg_start": [round(x, 2) for x in os.getloadavg()]}}
     for mode in modes:
-        if not only & {"throughput", "latency"}:
+        if not (only & {"throughput", "latency"} or ("interrupt" in only and mode == modes[0])):
             break
         srv = BenchServer(env.kubeconfig, env.instance(mode), async_mode=mode,
                           profile=(out / f"profile-{mode}.html") if profile else None,
-                          max_sessions_per_user=max(n for n, _, _ in sizes.latency_levels + sizes.latency_stress) + 10
+                          max_sessions_per_user=max([n for n, _, _ in sizes.latency_levels + sizes.latency_stress]
+                                                    + list(sizes.interrupt_sessions)) + 10
                           ).start()
         try:
             cookie = Console.cookie_for(srv)
@@ -50,6 +52,9 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
             if "latency" in only:
                 log.info("[%s] latency", mode)
                 r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie, raw_latency)
+            if "interrupt" in only and mode == modes[0]:
+                log.info("[%s] interrupt", mode)
+                r["interrupt"] = {"mode": mode, **interrupt.run(env, srv, cookie)}
             srv.drain()
         finally:
             srv.stop()
@@ -80,13 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="report folder (default bench/results/<timestamp>)")
     ap.add_argument("--cluster-dir", type=Path, help="use this running local cluster")
     ap.add_argument("--modes", default="eventlet,threading,gevent")
-    ap.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {','.join(SUITES)}")
+    ap.add_argument("--only", default=",".join(DEFAULT),
+                    help=f"comma-separated subset of {','.join(SUITES)} (default: all but interrupt)")
     ap.add_argument("--profile", action="store_true", help="run the console under pyinstrument")
+    ap.add_argument("--floods", help="interrupt suite: comma-separated flood lengths in s (default 5,30)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or ROOT / "bench" / "results" / stamp
     sizes = Sizes.tiny() if args.tiny else Sizes.full()
+    if args.floods:
+        sizes.interrupt_floods = tuple(float(x) for x in args.floods.split(","))
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SUITES)
     if unknown:

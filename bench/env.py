@@ -38,6 +38,11 @@ class Sizes:
     transfer_repeats: int      # each size this many times, console and kubectl taking turns first
     timeout: float
     cp_probe_timeout: float    # how long `kubectl cp` into a pod may take before it counts as hung
+    # Ctrl-C to prompt (bench/interrupt.py): flood lengths, concurrent flooding sessions, trials per cell.
+    interrupt_floods: tuple[float, ...] = (5.0, 30.0)
+    interrupt_sessions: tuple[int, ...] = (1, 20)
+    interrupt_trials: int = 10
+    interrupt_timeout: float = 60.0
 
     @classmethod
     def full(cls) -> "Sizes":
@@ -51,7 +56,8 @@ class Sizes:
     def tiny(cls) -> "Sizes":
         return cls(stream_bytes=1 * MB, yes_bytes_other_modes=1 * MB, latency_levels=[(1, 10, 20.0), (3, 5, 20.0)], latency_stress=[(3, 5, 5.0)],
                    flood_keys=10, capacity_sessions=4, capacity_extra=1, transfer_sizes=[1 * MB], transfer_repeats=2, timeout=60.0,
-                   cp_probe_timeout=5.0)
+                   cp_probe_timeout=5.0, interrupt_floods=(1.0,), interrupt_sessions=(1, 2), interrupt_trials=2,
+                   interrupt_timeout=30.0)
 
 
 @dataclass

@@ -34,6 +34,11 @@ def targets(r: dict) -> list[dict]:
     tr = r.get("transfer", {})
     if "peak_rss_growth_mb" in tr:
         add("transfer peak server memory growth MB", tr["peak_rss_growth_mb"], "< 64", tr["peak_rss_growth_mb"] < 64)
+    for c in r.get("interrupt", {}).get("cells", []):
+        name = f"Ctrl-C to prompt {c['flood']} {c['flood_s']:g}s {c['client']} @{c['sessions']}"
+        p95 = c.get("p95")
+        add(f"{name} p95 ms", p95, "< 1000", p95 is not None and p95 < 1000 and not c["failed"])
+        add(f"{name} bytes after Ctrl-C (max)", c["bytes_after_max"], "< 1 MB", c["bytes_after_max"] < 1e6)
     cap = r.get("capacity")
     if cap:
         add("capacity: sessions open", cap["opened"], f"= {cap['target']}", cap["opened"] == cap["target"])
@@ -170,6 +175,16 @@ def summary_md(r: dict, plots: list[str]) -> str:
                                   if k.endswith("_pct_of_a_core"))
                 lines.append(f"\nCPU during the {what} flood: machine {cpu['machine_busy_pct']} % busy "
                              f"({cpu['cores']} cores); {procs} of one core.")
+    cells = r.get("interrupt", {}).get("cells", [])
+    if cells:
+        lines += ["", f"## Ctrl-C to prompt [{r['interrupt'].get('mode')}]", "",
+                  "| flood | seconds | client | sessions | trials (failed) | p50 / p95 / max ms | "
+                  "bytes after Ctrl-C p50 / max | skipped p50 |", "|---|---|---|---|---|---|---|---|"]
+        for c in cells:
+            pct = f"{c['p50']} / {c['p95']} / {c['max']}" if c.get("n") else "-"
+            lines.append(f"| {c['flood']} | {c['flood_s']:g} | {c['client']} | {c['sessions']} | {c['trials']} "
+                         f"({c['failed']}) | {pct} | {c['bytes_after_p50']} / {c['bytes_after_max']} | "
+                         f"{c['skipped_p50']} |")
     cap = r.get("capacity")
     if cap:
         lines += ["", "## Capacity", "", f"{cap['opened']} idle sessions: {cap['rss_per_session_kb']} KiB and "

@@ -32,4 +32,10 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
     tr = r["transfer"]
     assert {(x["direction"], x["mb"]) for x in tr["rows"]} == {("upload", 1), ("download", 1)}
     assert all(x["console"]["mb_per_s"] > 0 for x in tr["rows"])
+    cells = r["interrupt"]["cells"]
+    assert {(c["flood"], c["client"], c["sessions"]) for c in cells} == {
+        (f, c, n) for f in ("yes", "cat") for c in ("asyncio", "ack-50ms-late", "chromium") for n in (1, 2)}
+    for c in cells:
+        assert c["trials"] >= 1 and c["n"] + c["failed"] == c["trials"] and c["bytes_after_max"] > 0
+    assert "## Ctrl-C to prompt" in (tmp_path / "summary.md").read_text()
     assert {t["name"] for t in r["targets"]} and all(isinstance(t["ok"], bool) for t in r["targets"])

@@ -51,6 +51,15 @@ class Config:
         self.MAX_SESSIONS_PER_USER = _int("MAX_SESSIONS_PER_USER", 50)
         self.MAX_INPUT_BYTES = _int("MAX_INPUT_BYTES", 64 * 1024)
         self.MAX_TERMINAL_SIZE = _int("MAX_TERMINAL_SIZE", 1000)  # cols and rows
+        # Interrupts and lag (docs/PROTOCOL.md): Ctrl-C, Ctrl-\, Ctrl-Z skip a flood's backlog.
+        self.INTERRUPT_CHARS = bytes(int(c, 0) for c in _list("INTERRUPT_CHARS", "0x03,0x1c,0x1a"))
+        self.INTERRUPT_QUIET = _float("INTERRUPT_QUIET", 0.1)          # the flood stopped: this quiet
+        self.INTERRUPT_MAX_SKIP = _float("INTERRUPT_MAX_SKIP", 2.0)    # seconds skipped at most
+        self.INTERRUPT_TAIL_BYTES = _int("INTERRUPT_TAIL_BYTES", 16384)  # skipped output's end shown
+        self.INTERRUPT_FLOOD_BYTES = _int("INTERRUPT_FLOOD_BYTES", 65536)  # pending output that is a flood
+        self.OUTPUT_LAG = _float("OUTPUT_LAG", 1.0)                    # seconds of output queued per client
+        self.EXEC_RECV_BUFFER_MIN = _int("EXEC_RECV_BUFFER_MIN", 64 * 1024)
+        self.EXEC_RECV_BUFFER_MAX = _int("EXEC_RECV_BUFFER_MAX", 1024 * 1024)
         self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)
         self.KUBE_TIMEOUT = _float("KUBE_TIMEOUT", 15.0)
         self.PROBE_TIMEOUT = _float("PROBE_TIMEOUT", 5.0)        # wait this long for a new shell's PID

@@ -124,6 +124,17 @@ class ExecStream:
         except OSError:
             return True                         # the error is for read() to report
 
+    def limit_receive_buffer(self, nbytes: int) -> None:
+        """Cap the kernel's receive buffer of this connection (SO_RCVBUF; ends its autotuning).
+
+        What waits there is output the client will see late: the terminal keeps it to about
+        a second of what the client drains (docs/PROTOCOL.md, flow control).
+        """
+        try:
+            self._peek.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, nbytes)
+        except OSError as e:
+            log.debug("SO_RCVBUF not set: %s", e)
+
     def _sendall(self, frame: bytes) -> None:
         _sendall(self._ws.lock, self._sock, frame)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ..errors import NotFound
 from .recording import Recording, RecordingStore
 from .session import TerminalSession
+from .output import ReplayBuffer
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class LiveHub:
     def __init__(self, store: RecordingStore | None, emit: Emit, tail_bytes: int):
         self.store, self._emit, self.tail_bytes = store, emit, tail_bytes
         self._watchers: dict[str, set[str]] = {}
-        self._tails: dict[str, bytearray] = {}
+        self._tails: dict[str, ReplayBuffer] = {}
         self._meta: dict[str, dict] = {}
         self._lock = threading.Lock()
 
@@ -43,7 +44,7 @@ class LiveHub:
                 log.exception("session %s: cannot start its recording", session.id)
         with self._lock:
             self._watchers[session.id] = set()
-            self._tails[session.id] = bytearray()
+            self._tails[session.id] = ReplayBuffer(self.tail_bytes)
             self._meta[session.id] = {**meta, "cols": cols, "rows": rows}
         session.tap = self._tap(session.id, rec)
 
@@ -60,9 +61,7 @@ class LiveHub:
                 return
             tail = self._tails.get(session_id)
             if tail is not None:
-                tail += data
-                if len(tail) > self.tail_bytes:
-                    del tail[:len(tail) - self.tail_bytes]
+                tail.append(data)
             for sid in self.watchers(session_id):
                 self._emit("output", {"session": session_id, "data": data}, sid)
         return tap
@@ -88,7 +87,7 @@ class LiveHub:
                 raise NotFound("no such live session")
             self._watchers[session_id].add(sid)
             meta = dict(self._meta[session_id])
-            replay = bytes(self._tails[session_id])
+            replay = self._tails[session_id].snapshot()   # from a clean point
         return {"session": session_id, "replay": replay, "meta": meta}
 
     def unwatch(self, sid: str, session_id: str | None = None) -> None:

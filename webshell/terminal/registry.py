@@ -50,7 +50,7 @@ class Settings:
     def from_config(cls, cfg: dict) -> "Settings":
         return cls(allowed_commands=cfg["ALLOWED_COMMANDS"],
                    grace=cfg["SESSION_GRACE"],
-                   limits=Limits(cfg["REPLAY_BYTES"], cfg["OUTPUT_WINDOW"], cfg["OUTPUT_BATCH"]),
+                   limits=Limits.from_config(cfg),
                    max_sessions=cfg["MAX_SESSIONS"], max_per_user=cfg["MAX_SESSIONS_PER_USER"],
                    pod_check_interval=cfg["POD_CHECK_INTERVAL"], shutdown_timeout=cfg["SHUTDOWN_TIMEOUT"])
 
@@ -71,13 +71,14 @@ class SessionRegistry:
     # -- open ---------------------------------------------------------------
     def open(self, owner: str, cluster: str, namespace: str, pod: str, container: str | None,
              command: list[str] | None, cols: int, rows: int, sid: str,
-             headers: dict[str, str] | None = None) -> TerminalSession:
+             headers: dict[str, str] | None = None, flush_on_interrupt: bool = True) -> TerminalSession:
         self.start_reaper()
         if command is not None and command not in self.settings.allowed_commands:
             raise BadRequest("command is not in the allow-list; omit it to get a shell")
         self._reserve(owner)
         try:
-            session = self._start(owner, cluster, namespace, pod, container, command, cols, rows, sid, headers)
+            session = self._start(owner, cluster, namespace, pod, container, command, cols, rows, sid, headers,
+                                   flush_on_interrupt)
         finally:
             with self._lock:
                 self._opening[owner] -= 1
@@ -85,11 +86,13 @@ class SessionRegistry:
                     del self._opening[owner]
         return session
 
-    def _start(self, owner, cluster, namespace, pod, container, command, cols, rows, sid, headers):
+    def _start(self, owner, cluster, namespace, pod, container, command, cols, rows, sid, headers,
+               flush_on_interrupt):
         shell = self.starter.start(cluster, namespace, pod, container, command, cols, rows, headers)
         session = TerminalSession(owner, shell.target, [shell.program], shell.stream, self.settings.limits,
                                   self.runtime, self._on_output, self._exited, shell.initial,
-                                  shell.hang_up if shell.can_hang_up else None)
+                                  shell.hang_up if shell.can_hang_up else None,
+                                  flush_on_interrupt=flush_on_interrupt, size=(cols, rows))
         with self._lock:
             self._sessions[session.id] = session
         session.attach(sid)

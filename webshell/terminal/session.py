@@ -5,11 +5,13 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from ..kube import frames
 from ..kube.conn import Target
+from . import flow, output
+from .limits import Limits
+from .skip import SkipsBacklog
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +34,13 @@ class Stream(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass
-class Limits:
-    replay_bytes: int
-    window: int
-    batch: int
-
-
 # Output leaves a session through this: (session, client sid, data, ack callback).
 OutputSink = Callable[["TerminalSession", str, bytes, Callable[[], None]], None]
 # And its end through this: (session, client sid or None, exit code or None, reason).
 ExitSink = Callable[["TerminalSession", "str | None", "int | None", str], None]
 
 
-class TerminalSession:
+class TerminalSession(SkipsBacklog):
     """Owns one exec stream; exactly one pump reads it, anyone may write, resize or close."""
 
     # Background work alive across all sessions (for /api/stats and the leak tests).
@@ -59,7 +54,8 @@ class TerminalSession:
 
     def __init__(self, owner: str, target: Target, shell: list[str], stream: Stream,
                  limits: Limits, runtime: Runtime, on_output: OutputSink, on_exit: ExitSink,
-                 initial: bytes = b"", hangup: Callable[[], bool] | None = None):
+                 initial: bytes = b"", hangup: Callable[[], bool] | None = None, *,
+                 flush_on_interrupt: bool = True, size: tuple[int, int] | None = None):
         self.id = secrets.token_urlsafe(18)
         self.owner, self.target, self.shell = owner, target, shell
         self.stream, self.limits, self.runtime = stream, limits, runtime
@@ -69,7 +65,18 @@ class TerminalSession:
         self.started_at = time.time()
         self.closed = False
         self.close_reason = ""
-        self._replay = bytearray()
+        self._replay = output.ReplayBuffer(limits.replay_bytes)
+        self._kept_state = output.CLEAN          # parser state at the end of what was kept
+        self._at_line_start = True
+        self.flush_on_interrupt = flush_on_interrupt
+        self._size = size                         # (cols, rows) as last set
+        self._skip_until: float | None = None     # an interrupt asked to skip the backlog until then
+        self._burst = 0                           # bytes read since the stream was last idle
+        self._meter = flow.DrainMeter()
+        self._recv_buffer = 0
+        self._attached_once = False
+        self.skipped_total = 0                    # bytes discarded by interrupts (for tests and stats)
+        self._resync: output.State | None = None  # after a skip with no clean point: the stream's state
         self._unsent = bytearray(initial)      # read from the stream, not yet emitted
         self._in_flight = 0                    # emitted, not yet acknowledged
         self._detached_bytes = 0               # produced since the last client left
@@ -91,9 +98,21 @@ class TerminalSession:
             self._generation += 1
             self._in_flight = 0
             self._detached_bytes = 0
-            replay = bytes(self._replay)
+            self._meter = flow.DrainMeter()
+            replay = self._replay.snapshot()
+            nudge, self._attached_once = self._attached_once, True
         self._wake.set()
+        if nudge:
+            self._redraw()
         return replay
+
+    def _redraw(self) -> None:
+        """Make a full-screen program redraw for a re-attached client: a size change sends SIGWINCH."""
+        if self._size is None or self.closed:
+            return
+        cols, rows = self._size
+        self.stream.resize(cols, rows - 1 if rows > 1 else rows + 1)
+        self.stream.resize(cols, rows)
 
     def detach(self, sid: str) -> bool:
         """Forget `sid` if it is the current client; the session keeps running for the grace period."""
@@ -111,11 +130,23 @@ class TerminalSession:
         if self.closed:
             return False
         self._tapped("i", data)
+        if self.flush_on_interrupt and any(c in data for c in self.limits.interrupt_chars):
+            self._interrupted()
         return self.stream.write(data)
+
+    def _interrupted(self) -> None:
+        """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
+        with self._lock:
+            pending = len(self._unsent) + self._in_flight + self._burst
+            if self._skip_until is None and pending < self.limits.flood_bytes:
+                return
+            self._skip_until = time.monotonic() + self.limits.skip_max
+        self._wake.set()
 
     def resize(self, cols: int, rows: int) -> bool:
         if self.closed:
             return False
+        self._size = (cols, rows)
         self._tapped("r", f"{cols}x{rows}".encode())
         return self.stream.resize(cols, rows)
 
@@ -128,6 +159,7 @@ class TerminalSession:
 
     # -- pump --------------------------------------------------------------
     def start(self) -> None:
+        self._window()          # caps the exec connection's receive buffer before output flows
         self.runtime.spawn(self._pump)
 
     def _pump(self) -> None:
@@ -138,12 +170,22 @@ class TerminalSession:
                 self._tapped("o", bytes(self._unsent))
                 self._flush()
             while not self.closed:
+                if self._skip_until is not None:
+                    if not self._skip_backlog(None):
+                        break
+                    continue
+                if not self.stream.readable_now():
+                    self._burst = 0
                 frame = self.stream.read()
                 if frame is None:
                     break
+                if self._skip_until is not None:
+                    if not self._skip_backlog(frame):
+                        break
+                    continue
                 before = len(self._unsent)
                 self._take(frame)
-                while (len(self._unsent) < self.limits.batch and not self.closed
+                while (len(self._unsent) < self.limits.batch and not self.closed and self._skip_until is None
                        and self._exit_status is None and self.stream.readable_now()):
                     frame = self.stream.read()
                     if frame is None:
@@ -172,13 +214,16 @@ class TerminalSession:
     def _take(self, frame: tuple[int, bytes]) -> None:
         channel, payload = frame
         if channel in (frames.STDOUT, frames.STDERR):
+            if self._resync is not None:
+                payload = self._resynced(payload)
             self._unsent += payload
+            self._burst += len(payload)
         elif channel == frames.ERROR:
             self._exit_status = frames.exit_status(payload)
 
     def _flush(self) -> None:
         """Emit what was read, in batches, never more than the window ahead of the client's acks."""
-        while self._unsent and not self.closed:
+        while self._unsent and not self.closed and self._skip_until is None:
             with self._lock:
                 sid, gen = self.sid, self._generation
                 if sid is None:
@@ -192,7 +237,7 @@ class TerminalSession:
                     if not self._unsent:
                         return
                     self._wake.clear()
-                elif self._in_flight >= self.limits.window:
+                elif self._in_flight >= self._window():
                     self._wake.clear()
                 else:
                     chunk = bytes(self._unsent[:self.limits.batch])
@@ -203,17 +248,35 @@ class TerminalSession:
                     continue
             self._wake.wait(1.0)
 
+    def _window(self) -> int:
+        """The flow-control window: about `lag` seconds of what this client drains, within bounds."""
+        lim = self.limits
+        allowed = flow.budget(self._meter.rate(), lim.lag, 2 * lim.batch, 2 * lim.window) // 2
+        self._limit_recv_buffer(min(lim.recv_buffer_max, max(lim.recv_buffer_min, allowed)))
+        return max(min(lim.window, allowed), 2 * lim.batch)
+
+    def _limit_recv_buffer(self, n: int) -> None:
+        """Cap the exec connection's socket receive buffer (set again only on a change of a quarter)."""
+        if abs(n - self._recv_buffer) * 4 > self._recv_buffer:
+            self._recv_buffer = n
+            limit = getattr(self.stream, "limit_receive_buffer", None)
+            if limit is not None:
+                limit(n)
+
     def _keep(self, chunk: bytes) -> None:
-        self._replay += chunk
-        extra = len(self._replay) - self.limits.replay_bytes
-        if extra > 0:
-            del self._replay[:extra]
+        self._replay.append(chunk)
+        if chunk:
+            self._kept_state = output.advance(self._kept_state, chunk)
+            self._at_line_start = chunk.endswith(b"\n")
 
     def _acker(self, gen: int, n: int) -> Callable[..., None]:
+        sent_at = time.monotonic()
+
         def ack(*_args) -> None:
             with self._lock:
                 if gen == self._generation:
                     self._in_flight = max(0, self._in_flight - n)
+                    self._meter.acked(n, sent_at, time.monotonic())
             self._wake.set()
         return ack
 

@@ -44,9 +44,13 @@ def open_request(data, max_size: int) -> dict:
         if (not isinstance(command, list) or not command or len(command) > MAX_ARGS
                 or not all(isinstance(a, str) and len(a) <= MAX_ARG for a in command)):
             raise BadRequest("'command' must be a non-empty list of strings")
+    flush = d.get("flush_on_interrupt", True)
+    if not isinstance(flush, bool):
+        raise BadRequest("'flush_on_interrupt' must be true or false")
     out = {"cluster": _name(d, "cluster"), "namespace": _name(d, "namespace"), "pod": _name(d, "pod"),
            "container": _name(d, "container", required=False), "command": command,
-           "cols": _size(d, "cols", max_size), "rows": _size(d, "rows", max_size)}
+           "cols": _size(d, "cols", max_size), "rows": _size(d, "rows", max_size),
+           "flush_on_interrupt": flush}
     names.target(out["cluster"], out["namespace"], out["pod"], out["container"])   # Kubernetes name rules
     return out
 

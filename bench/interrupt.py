@@ -1,0 +1,218 @@
+"""Benchmark: Ctrl-C to prompt under a flood (issue 11).
+
+For `yes` and for `cat` of the big text file (looped so that it lasts), after each flood
+length, Ctrl-C is typed and, right behind it, a command that prints a marker; the time is
+from the Ctrl-C to the marker's arrival, and the bytes are what the client received in
+between. Clients: the asyncio protocol client (acknowledges at once), the same acknowledging
+each batch 50 ms after it arrived, and Chromium rendering with xterm.js. At 1 and at N
+flooding sessions (for Chromium: its own session plus N-1 asyncio neighbours).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+
+from .client import MARK, MARK_CMD, Console, Sink
+from .env import BenchEnv
+from .latency import summary
+
+log = logging.getLogger(__name__)
+SKIPPED = re.compile(rb"\[output skipped: (\d+) bytes\]")
+LINE = "flood-line-of-some-length"
+
+
+def floods(env: BenchEnv) -> dict[str, str]:
+    return {"yes": f"yes {LINE}", "cat": f"while :; do cat {env.big_text.name}; done"}
+
+
+class LateConsole(Console):
+    """A protocol client that acknowledges each output batch `delay` seconds after it arrived."""
+
+    def __init__(self, server, cookie: str, delay: float):
+        super().__init__(server, cookie)
+        self.delay = delay
+
+    async def _output(self, msg):
+        sink = self.sinks.get(msg["session"])
+        if sink is not None:
+            sink.feed(msg["data"])
+        await asyncio.sleep(self.delay)
+        return True
+
+
+class CountingSink(Sink):
+    skipped: int = 0
+
+    def feed(self, data: bytes) -> None:
+        m = SKIPPED.search(data)
+        if m:
+            self.skipped += int(m.group(1))
+        super().feed(data)
+
+
+async def _open(server, cookie: str, late: float, command: str) -> tuple[Console, str]:
+    con = await (LateConsole(server, cookie, late) if late else Console(server, cookie)).connect()
+    ack = await con.open()
+    if not ack.get("ok"):
+        await con.disconnect()
+        raise RuntimeError(f"console open failed: {ack}")
+    sid = ack["session"]
+    con.sinks[sid] = CountingSink()
+    await con.send(sid, f"{command}\n")
+    await con.sinks[sid].wait(lambda s: s.n > 200_000, 60)
+    return con, sid
+
+
+async def _interrupt(con: Console, sid: str, timeout: float) -> dict:
+    sink = con.sinks[sid]
+    n0, t0 = sink.n, time.perf_counter()
+    con.send_nowait(sid, "\x03")
+    con.send_nowait(sid, "true" + MARK_CMD)
+    try:
+        await sink.wait(lambda s: MARK in s.tail, timeout)
+        seconds = time.perf_counter() - t0
+    except TimeoutError:
+        seconds = None
+    return {"seconds": seconds, "bytes_after": sink.n - n0, "skipped": sink.skipped}
+
+
+async def _protocol_round(server, cookie: str, sessions: int, command: str, flood_s: float, late: float,
+                          timeout: float) -> list[dict]:
+    opened = await asyncio.gather(*(_open(server, cookie, late, command) for _ in range(sessions)))
+    try:
+        await asyncio.sleep(flood_s)
+        return list(await asyncio.gather(*(_interrupt(c, s, timeout) for c, s in opened)))
+    finally:
+        await asyncio.gather(*(c.close_session(s) for c, s in opened), return_exceptions=True)
+        await asyncio.gather(*(c.disconnect() for c, _ in opened), return_exceptions=True)
+
+
+class Neighbours:
+    """N asyncio sessions flooding in a thread of their own, beside a Chromium session."""
+
+    def __init__(self, server, cookie: str, n: int, command: str):
+        self.args = (server, cookie, n, command)
+        self.ready, self.stop = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        server, cookie, n, command = self.args
+        opened = await asyncio.gather(*(_open(server, cookie, 0, command) for _ in range(n)))
+        self.ready.set()
+        try:
+            while not self.stop.is_set():
+                await asyncio.sleep(0.1)
+        finally:
+            await asyncio.gather(*(c.close_session(s) for c, s in opened), return_exceptions=True)
+            await asyncio.gather(*(c.disconnect() for c, _ in opened), return_exceptions=True)
+
+    def __enter__(self) -> "Neighbours":
+        if self.args[2] > 0:
+            self.thread.start()
+            if not self.ready.wait(120):
+                raise RuntimeError("the flooding neighbours did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(60)
+
+
+COUNT_JS = """() => { if (!window.__kwsBytes) { window.__kwsBytes = 0;
+  window.kws.socket.on('output', (m) => { window.__kwsBytes += m.data.byteLength; }); } return window.__kwsBytes; }"""
+MARK_JS = """() => { const t = [...window.kws.tabs.values()][0]; const b = t.term.buffer.active;
+  for (let i = b.length - 1; i >= Math.max(0, b.length - 200); i--) {
+    if (b.getLine(i).translateToString(true).includes('__KWS_DONE__')) return true; }
+  return false; }"""
+SKIPPED_JS = """() => { const t = [...window.kws.tabs.values()][0]; const b = t.term.buffer.active;
+  for (let i = b.length - 1; i >= 0; i--) { const m = /output skipped: (\\d+) bytes/.exec(b.getLine(i).translateToString(true));
+    if (m) return Number(m[1]); } return 0; }"""
+
+
+def _chromium_trial(browser, server, command: str, flood_s: float, timeout: float) -> dict:
+    from tests.helpers import ADMIN_PASSWORD
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.set_default_timeout(60000)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{server.url}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.goto(f"{server.url}/t/kws-local/demo/web-1")
+        page.wait_for_selector(".pane.active .status.connected")
+        page.evaluate(COUNT_JS)
+        page.locator(".pane.active .xterm").click()
+        page.keyboard.type(command)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => window.__kwsBytes > 200000")
+        time.sleep(flood_s)
+        n0, t0 = page.evaluate(COUNT_JS), time.perf_counter()
+        page.keyboard.press("Control+C")
+        page.keyboard.type("true" + MARK_CMD.rstrip("\n"))
+        page.keyboard.press("Enter")
+        try:
+            page.wait_for_function(MARK_JS, timeout=timeout * 1000, polling=10)
+            seconds = time.perf_counter() - t0
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the trial failed
+            seconds = None
+        return {"seconds": seconds, "bytes_after": page.evaluate(COUNT_JS) - n0, "skipped": page.evaluate(SKIPPED_JS)}
+    finally:
+        try:
+            page.evaluate("() => { for (const t of window.kws.tabs.values()) t.close(); }")
+            time.sleep(0.5)
+        finally:
+            ctx.close()
+
+
+def _cell(samples: list[dict]) -> dict:
+    ok = [s["seconds"] for s in samples if s["seconds"] is not None]
+    out = {"trials": len(samples), "failed": len(samples) - len(ok), **summary(ok)}
+    out["bytes_after_max"] = max(s["bytes_after"] for s in samples)
+    out["bytes_after_p50"] = sorted(s["bytes_after"] for s in samples)[len(samples) // 2]
+    out["skipped_p50"] = sorted(s["skipped"] for s in samples)[len(samples) // 2]
+    return out
+
+
+def run(env: BenchEnv, server, cookie: str) -> dict:
+    """Every cell: flood kind x flood length x client x sessions; p50/p95/max of Ctrl-C to prompt."""
+    sz = env.sizes
+    cells = []
+    for kind, command in floods(env).items():
+        for flood_s in sz.interrupt_floods:
+            for sessions in sz.interrupt_sessions:
+                for client, late in (("asyncio", 0.0), ("ack-50ms-late", 0.05)):
+                    rounds = max(1, -(-sz.interrupt_trials // sessions))
+                    samples = []
+                    for _ in range(rounds):
+                        samples += asyncio.run(_protocol_round(server, cookie, sessions, command, flood_s, late,
+                                                               sz.interrupt_timeout))
+                    cells.append({"flood": kind, "flood_s": flood_s, "sessions": sessions, "client": client,
+                                  **_cell(samples)})
+                    log.info("interrupt %s", cells[-1])
+                cells.append({"flood": kind, "flood_s": flood_s, "sessions": sessions, "client": "chromium",
+                              **_cell(_chromium_cell(env, server, cookie, command, flood_s, sessions))})
+                log.info("interrupt %s", cells[-1])
+    return {"cells": cells}
+
+
+def _chromium_cell(env: BenchEnv, server, cookie: str, command: str, flood_s: float, sessions: int) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    trials = env.sizes.interrupt_trials if sessions == 1 else max(1, env.sizes.interrupt_trials // 4)
+    out = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            with Neighbours(server, cookie, sessions - 1, command):
+                for _ in range(trials):
+                    out.append(_chromium_trial(browser, server, command, flood_s, env.sizes.interrupt_timeout))
+        finally:
+            browser.close()
+    return out

@@ -1,0 +1,304 @@
+"""TerminalSession driven by a scripted exec stream (no cluster): interrupts, cuts, lag, reattach."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+
+from webshell.kube import frames
+from webshell.kube.pods import Target
+from webshell.terminal import output
+from webshell.terminal.session import Limits, TerminalSession
+
+MARKER = re.compile(rb"\[output skipped: (\d+) bytes\]")
+
+
+class Pipe:
+    """A scripted exec stream: a bounded backlog (the buffers upstream) fed by a producer thread."""
+
+    def __init__(self, backlog: int = 2 << 20):
+        self.cond = threading.Condition()
+        self.frames: deque = deque()
+        self.size, self.backlog = 0, backlog
+        self.closed = False
+        self.writes: list[bytes] = []
+        self.resizes: list[tuple[int, int]] = []
+        self.recv_buffers: list[int] = []
+        self.on_write = None
+
+    def feed(self, data: bytes, channel: int = frames.STDOUT, block: bool = True) -> bool:
+        with self.cond:
+            while block and self.size >= self.backlog and not self.closed:
+                self.cond.wait(0.1)
+            if self.closed:
+                return False
+            self.frames.append((channel, data))
+            self.size += len(data)
+            self.cond.notify_all()
+            return True
+
+    def read(self):
+        with self.cond:
+            while not self.frames and not self.closed:
+                self.cond.wait()
+            if not self.frames:
+                return None
+            frame = self.frames.popleft()
+            self.size -= len(frame[1])
+            self.cond.notify_all()
+            return frame
+
+    def readable_now(self) -> bool:
+        return bool(self.frames)
+
+    def write(self, data: bytes) -> bool:
+        self.writes.append(data)
+        if self.on_write:
+            self.on_write(data)
+        return True
+
+    def resize(self, cols: int, rows: int) -> bool:
+        self.resizes.append((cols, rows))
+        return True
+
+    def limit_receive_buffer(self, n: int) -> None:
+        self.recv_buffers.append(n)
+
+    def close_stdin(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+
+class ThreadRuntime:
+    def spawn(self, fn, *args):
+        t = threading.Thread(target=fn, args=args, daemon=True)
+        t.start()
+        return t
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class Client:
+    """Collects output; acknowledges each batch `delay` seconds after the previous one (in order)."""
+
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
+        self.gate = threading.Event()      # acknowledgements wait for it
+        self.gate.set()
+        self.data = bytearray()
+        self.cond = threading.Condition()
+        self.acks: deque = deque()
+        self.in_flight_max = 0
+        self._in_flight = 0
+        threading.Thread(target=self._acker, daemon=True).start()
+
+    def __call__(self, session, sid, chunk, ack):
+        with self.cond:
+            self.data += chunk
+            self._in_flight += len(chunk)
+            self.in_flight_max = max(self.in_flight_max, self._in_flight)
+            self.acks.append((len(chunk), ack))
+            self.cond.notify_all()
+
+    def _acker(self):
+        while True:
+            with self.cond:
+                while not self.acks:
+                    self.cond.wait()
+                n, ack = self.acks.popleft()
+            time.sleep(self.delay)
+            self.gate.wait()
+            with self.cond:
+                self._in_flight -= n
+            ack()
+
+    def wait_for(self, pattern: bytes, timeout: float = 10.0) -> int:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while (m := self.data.find(pattern)) < 0:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{pattern!r} not seen; tail {bytes(self.data[-300:])!r}"
+                self.cond.wait(left)
+            return m
+
+
+def session(pipe: Pipe, client: Client, limits: Limits | None = None, **kw) -> TerminalSession:
+    limits = limits or Limits(replay_bytes=64 * 1024, window=256 * 1024, batch=16 * 1024, skip_quiet=0.1,
+                              skip_max=1.5, recv_buffer_min=4096)
+    s = TerminalSession("alice", Target("c", "ns", "pod", "box"), ["bash"], pipe, limits, ThreadRuntime(),
+                        client, lambda *a: None, size=(80, 24), **kw)
+    s.attach("sid-1")
+    s.start()
+    return s
+
+
+class Yes:
+    """`yes` behind a pty: floods until an interrupt (unless it traps SIGINT), then a prompt."""
+
+    def __init__(self, pipe: Pipe, trap: bool = False):
+        self.pipe, self.trap = pipe, trap
+        self.stop = threading.Event()
+        self.produced = 0
+        pipe.on_write = self.typed
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        line = b"\x1b[32my\x1b[0m " + "中文".encode() + b" flood-line\r\n"
+        while not self.stop.is_set():
+            if not self.pipe.feed(line * 100):
+                return
+            self.produced += len(line) * 100
+
+    def typed(self, data: bytes):
+        if b"\x1c" in data or (b"\x03" in data and not self.trap):
+            self.stop.set()
+            self.thread.join()
+            self.pipe.feed(b"^C\r\n$ ")
+        elif data.endswith(b"\n") and self.stop.is_set():
+            self.pipe.feed(data.replace(b"\n", b"\r\n") + b"after-42\r\n" + b"x" * 5000 + b"\r\n$ ")
+
+
+def test_interrupt_drops_the_backlog_and_delivers_what_follows():
+    pipe, client = Pipe(backlog=4 << 20), Client(delay=0.01)
+    yes = Yes(pipe)
+    s = session(pipe, client)
+    try:
+        time.sleep(1.0)
+        before = len(client.data)
+        t0 = time.monotonic()
+        s.write(b"\x03")
+        prompt = client.wait_for(b"^C\r\n$ ", timeout=5)
+        took = time.monotonic() - t0
+        s.write(b"echo after\n")
+        at = client.wait_for(b"after-42\r\n" + b"x" * 5000 + b"\r\n$ ")   # complete, in order, after the prompt
+        assert at > prompt
+        after = bytes(client.data[before:])
+        m = MARKER.search(after)
+        assert m and int(m.group(1)) > 1 << 20, after[:300]           # megabytes of backlog skipped
+        assert int(m.group(1)) == s.skipped_total
+        assert after.index(m.group(0)) < after.index(b"^C\r\n$ ")
+        # Delivered after the interrupt: what was in flight (the window) and a screenful, not megabytes.
+        assert prompt - before < 256 * 1024 + 16 * 1024 + 4096, prompt - before
+        assert took < 1.5, took
+        # The client's terminal is in ground state where the marker begins, and after it.
+        cut = before + after.index(output.RESET)
+        assert output.advance(output.CLEAN, bytes(client.data[:cut])).clean     # the cut was completed
+        assert output.advance(output.CLEAN, bytes(client.data[cut:])).clean
+        assert yes.produced - len(client.data) > 1 << 20
+    finally:
+        s.close("test")
+        yes.stop.set()
+
+
+def test_without_a_flood_an_interrupt_skips_nothing():
+    pipe, client = Pipe(), Client()
+    pipe.on_write = lambda d: pipe.feed(b"^C\r\n$ ") if d == b"\x03" else None
+    s = session(pipe, client)
+    try:
+        pipe.feed(b"$ ")
+        client.wait_for(b"$ ")
+        s.write(b"\x03")
+        client.wait_for(b"^C\r\n$ ", timeout=1)
+        assert bytes(client.data) == b"$ ^C\r\n$ " and s.skipped_total == 0
+    finally:
+        s.close("test")
+
+
+def test_flush_on_interrupt_off_delivers_everything():
+    pipe, client = Pipe(backlog=1 << 20), Client()
+    yes = Yes(pipe)
+    s = session(pipe, client, flush_on_interrupt=False)
+    try:
+        time.sleep(0.5)
+        s.write(b"\x03")
+        client.wait_for(b"^C\r\n$ ", timeout=20)
+        assert MARKER.search(client.data) is None and s.skipped_total == 0
+        assert len(client.data) == yes.produced + len(b"^C\r\n$ ")
+    finally:
+        s.close("test")
+        yes.stop.set()
+
+
+def test_a_process_that_ignores_the_interrupt_is_shown_again_after_the_bound():
+    pipe, client = Pipe(backlog=1 << 20), Client(delay=0.005)
+    yes = Yes(pipe, trap=True)
+    s = session(pipe, client)
+    try:
+        time.sleep(0.5)
+        s.write(b"\x03")
+        t0 = time.monotonic()
+        at = client.wait_for(b"[output skipped: ", timeout=5)
+        assert 1.3 < time.monotonic() - t0 < 3.0                   # skip_max is 1.5 s
+        n = len(client.data)
+        time.sleep(0.5)
+        assert len(client.data) > n + 100_000 and b"flood-line" in client.data[at:]   # delivery resumed
+        assert len(s._unsent) <= s.limits.batch
+        s.write(b"\x1c")                                           # Ctrl-\ still ends it
+        client.wait_for(b"^C\r\n$ ", timeout=5)
+    finally:
+        s.close("test")
+        yes.stop.set()
+
+
+def test_the_cut_never_leaves_half_a_sequence_or_character():
+    """The client stalls with its window full mid-sequence; the interrupt completes it, then resets."""
+    pipe, client = Pipe(), Client()
+    client.gate.clear()
+    limits = Limits(replay_bytes=4096, window=64, batch=32, skip_quiet=0.05, skip_max=1.0, flood_bytes=16,
+                    recv_buffer_min=4096)
+    s = session(pipe, client, limits)
+    try:
+        pipe.feed(b"A" * 62 + b"\x1b[1;31mred" + "中".encode())   # 64 bytes emitted end inside the CSI
+        time.sleep(0.2)
+        assert bytes(client.data).endswith(b"\x1b[")
+        pipe.feed(b"\x1b]0;title\x07" + b"z" * 100)
+        s.write(b"\x03")
+        time.sleep(0.2)
+        client.gate.set()
+        client.wait_for(b"[output skipped: ")
+        got = bytes(client.data)
+        reset = got.index(output.RESET)
+        assert got[:reset] == b"A" * 62 + b"\x1b[1;31m"              # completed, nothing more
+        assert output.advance(output.CLEAN, got[:reset]).clean
+    finally:
+        s.close("test")
+
+
+def test_reattach_replays_from_a_clean_point_and_asks_for_a_redraw():
+    pipe, client = Pipe(), Client()
+    limits = Limits(replay_bytes=10, window=4096, batch=1024)
+    s = session(pipe, client, limits)
+    try:
+        pipe.feed(b"abc" + b"\x1b[1;31mredder")       # the last 10 bytes begin inside the CSI
+        client.wait_for(b"redder")
+        assert pipe.resizes == []                     # the first attach redraws nothing
+        s.detach("sid-1")
+        assert s.attach("sid-2") == b"redder"
+        assert pipe.resizes == [(80, 23), (80, 24)]   # a size change, and back: SIGWINCH
+    finally:
+        s.close("test")
+
+
+def test_a_slow_client_gets_about_a_second_of_output_queued():
+    pipe, client = Pipe(backlog=1 << 20), Client(delay=0.05)   # 16 KiB per 50 ms: 320 KB/s
+    limits = Limits(replay_bytes=4096, window=1 << 20, batch=16 * 1024, lag=0.5, recv_buffer_min=4096)
+    yes = Yes(pipe)
+    s = session(pipe, client, limits)
+    try:
+        time.sleep(3.0)
+        window = s._window()
+        assert 40_000 < window < 120_000, window      # about lag/2 of 320 KB/s, not the 1 MiB configured
+        assert 40_000 < pipe.recv_buffers[-1] < 120_000, pipe.recv_buffers
+        client.in_flight_max = 0
+        time.sleep(1.0)
+        assert client.in_flight_max <= window + limits.batch
+    finally:
+        s.close("test")
+        yes.stop.set()

@@ -1,0 +1,98 @@
+"""Interrupt semantics: after Ctrl-C, Ctrl-\\ or Ctrl-Z, skip the backlog of a flood.
+
+A terminal's line discipline flushes its output queue on an interrupt (termios ISIG
+without NOFLSH). Between a container's pty and a browser, megabytes more wait in kwok or
+the kubelet, the API server and the socket buffers on both hops; delivered at the
+client's pace they hide the prompt for seconds or minutes. So the pump reads them as
+fast as it can without emitting, until the stream is quiet for `skip_quiet` seconds (the
+flood stopped) or `skip_max` seconds have passed (it did not), then shows a marker and
+the last lines it read, from a clean point, and delivers normally again.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from ..kube import frames
+from . import output
+
+log = logging.getLogger(__name__)
+COMPLETE_MAX = 4096     # bytes sent on to finish a sequence half-sent when the interrupt came
+
+
+class SkipsBacklog:
+    """The skipping phase of TerminalSession's pump (a part of that class, using its state)."""
+
+    def _skip_backlog(self, first: tuple[int, bytes] | None) -> bool:
+        """Skip until the flood stops or the bound passes; False when the pump should stop."""
+        lim = self.limits
+        with self._lock:
+            keep = output.first_clean(self._unsent, self._kept_state, 0, COMPLETE_MAX) or 0
+            read_state = output.advance(self._kept_state, self._unsent)
+            dropped = len(self._unsent) - keep
+            del self._unsent[keep:]
+            at_line_start = self._unsent.endswith(b"\n") if self._unsent else self._at_line_start
+        rows = self._size[1] if self._size else 24
+        tail = output.Tail(lim.skip_tail, read_state)
+        alive = first is None or self._skip_take(first, tail)
+        poll = max(0.001, min(0.01, lim.skip_quiet / 4))
+        quiet_since = None
+        since_yield = 0
+        while alive and not self.closed and self._exit_status is None:
+            now = time.monotonic()
+            until = self._skip_until
+            if until is None or now >= until:
+                break
+            if self.stream.readable_now():
+                frame = self.stream.read()
+                if frame is None:
+                    alive = False
+                    break
+                since_yield += self._skip_take(frame, tail)
+                quiet_since = None
+                if since_yield >= lim.batch:       # other terminals get a turn, as between batches
+                    since_yield = 0
+                    self.runtime.sleep(0)
+                continue
+            if quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= lim.skip_quiet and tail.clean_suffix(rows) is not None:
+                break
+            self.runtime.sleep(poll)
+        shown = tail.clean_suffix(rows)
+        if shown is None:                # no clean point to resume from: drop on until there is one
+            self._resync = tail.end_state
+            shown = b""
+        skipped = dropped + tail.total - len(shown)
+        with self._lock:
+            self._skip_until = None
+            self._burst = 0
+        self.skipped_total += skipped
+        chunk = (output.skip_marker(skipped, at_line_start) if skipped else b"") + shown
+        if chunk:
+            self._unsent += chunk
+            self._tapped("o", chunk)
+        log.info("session %s: interrupt skipped %s bytes of output", self.id, skipped)
+        if self._unsent:
+            self._flush()
+        return alive and self._exit_status is None
+
+    def _skip_take(self, frame: tuple[int, bytes], tail: output.Tail) -> int:
+        channel, payload = frame
+        if channel in (frames.STDOUT, frames.STDERR):
+            tail.add(payload)
+            return len(payload)
+        if channel == frames.ERROR:
+            self._exit_status = frames.exit_status(payload)
+        return 0
+
+    def _resynced(self, payload: bytes) -> bytes:
+        """Drop output until the stream reaches a clean point (after a skip that found none)."""
+        k = output.first_clean(payload, self._resync)
+        if k is None:
+            self._resync = output.advance(self._resync, payload)
+            self.skipped_total += len(payload)
+            return b""
+        self._resync = None
+        self.skipped_total += k
+        return payload[k:]
