@@ -212,7 +212,7 @@ class LocalCluster:
                    image_tars, server, ca_cert, certs)
         self._save(st)
         try:
-            realpods.populate(api)
+            realpods.populate(api, self.dir)
         except RuntimeError as e:
             raise ClusterError(f"{e}\nsee {self.dir / 'logs/kubelet.log'} and {self.dir / 'logs/containerd.log'}")
         log(f"real node ready in {time.monotonic() - t0:.1f}s (pods in namespace {realpods.NAMESPACE})")

@@ -35,8 +35,19 @@ PODS = {
 PODS["readonly"][0][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/scratch"}]
 
 
-def manifest(name: str) -> dict:
-    containers, extra = PODS[name]
+def share_dir(cluster_dir) -> str:
+    """A host directory mounted at the same path in real/web (and its working directory): tests
+    check on the host what went into the container, at the path the console used."""
+    return f"{cluster_dir}/node/share/web"
+
+
+def manifest(name: str, cluster_dir) -> dict:
+    import copy
+    containers, extra = copy.deepcopy(PODS[name])
+    if name == "web":
+        share = share_dir(cluster_dir)
+        containers[0].update(workingDir=share, volumeMounts=[{"name": "share", "mountPath": share}])
+        extra["volumes"] = [{"name": "share", "hostPath": {"path": share, "type": "DirectoryOrCreate"}}]
     spec = {"nodeName": NODE_NAME, "containers": containers, "automountServiceAccountToken": False,
             "enableServiceLinks": False, "terminationGracePeriodSeconds": 1,
             "tolerations": [{"operator": "Exists"}], **extra}
@@ -58,7 +69,7 @@ def rbac(api) -> None:
                                                   "name": "kube-apiserver-kubelet-client"}]})
 
 
-def populate(api, timeout: float = 90.0) -> None:
+def populate(api, cluster_dir, timeout: float = 90.0) -> None:
     """Wait for the node to register, create the pods and wait until they run."""
     from kubernetes import client
     core = client.CoreV1Api(api)
@@ -74,7 +85,7 @@ def populate(api, timeout: float = 90.0) -> None:
     core.create_namespace({"metadata": {"name": NAMESPACE}})
     core.create_namespaced_service_account(NAMESPACE, {"metadata": {"name": "default"}})
     for name in PODS:
-        core.create_namespaced_pod(NAMESPACE, manifest(name))
+        core.create_namespaced_pod(NAMESPACE, manifest(name, cluster_dir))
     pending = set(PODS)
     while pending:
         for name in sorted(pending):
