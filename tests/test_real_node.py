@@ -154,3 +154,31 @@ def test_closing_the_stream_does_not_end_a_tty_shell_so_the_console_hangs_up(clu
     assert term.call("close", {"session": s})["ok"]
     term.wait_exit(s)
     assert t.wait_dead(pid), "the console's close must hang the shell up"
+
+
+def test_the_kubelet_refuses_anonymous_requests(cluster, real_target):
+    """Webhook authentication and authorization: only the API server's client certificate gets in."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+    port = json.loads(cluster.state_file.read_text())["ports"]["kubelet"]
+    ctx = ssl.create_default_context(cafile=str(cluster.dir / "pki" / "ca.crt"))   # its cert is from our CA
+    with pytest.raises(urllib.error.HTTPError) as anon:
+        urllib.request.urlopen(f"https://127.0.0.1:{port}/pods", context=ctx, timeout=10)
+    assert anon.value.code == 401
+    ctx.load_cert_chain(str(cluster.dir / "pki" / "apiserver-kubelet-client.crt"),
+                        str(cluster.dir / "pki" / "apiserver-kubelet-client.key"))
+    with urllib.request.urlopen(f"https://127.0.0.1:{port}/pods", context=ctx, timeout=10) as r:
+        assert any(p["metadata"]["name"] == "web" for p in json.load(r)["items"])
+
+
+def test_pods_have_their_own_loopback_only_network(cluster, real_target):
+    """The loopback CNI: a pod sees only its own `lo`, and cannot reach the host's API server."""
+    import json
+    port = json.loads(cluster.state_file.read_text())["ports"]["apiserver"]
+    r = real_target.kubectl("exec", "multi", "-c", "sidecar", "--", "sh", "-c",
+                            'ls /sys/class/net; nc -z -w 2 127.0.0.1 "$1" && echo REACHED || echo UNREACHABLE',
+                            "sh", str(port))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [b"lo", b"UNREACHABLE"]
