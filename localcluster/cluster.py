@@ -20,6 +20,7 @@ DEFAULT_CACHE = Path(os.environ.get("KWS_CACHE_DIR", Path.home() / ".cache" / "k
 # As root, exec runs as `nobody`, who must reach the sandbox: keep the state out of /root.
 DEFAULT_STATE = Path("/var/lib/kube-webshell/cluster") if os.geteuid() == 0 else DEFAULT_CACHE / "cluster"
 READY_TIMEOUT = 60.0
+_CHILDREN: list[subprocess.Popen] = []
 
 # The container runtime gives a TTY exec its pty as controlling terminal (so that
 # Ctrl-C and SIGWINCH reach the foreground job); kwok only calls setsid. These
@@ -249,6 +250,7 @@ class LocalCluster:
         proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env=env, cwd=self.dir)
         logf.close()
+        _CHILDREN.append(proc)   # they outlive this object by design: no "still running" warning at GC
         st["pids"][name] = proc.pid
         self._save(st)
 
