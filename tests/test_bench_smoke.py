@@ -32,4 +32,9 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
     tr = r["transfer"]
     assert {(x["direction"], x["mb"]) for x in tr["rows"]} == {("upload", 1), ("download", 1)}
     assert all(x["console"]["mb_per_s"] > 0 for x in tr["rows"])
+    if cluster._state().get("real_node"):   # the real node: kubectl cp is the upload baseline there
+        real = r["transfer_real"]
+        assert real["node"] == "real" and real["kubectl_cp_upload_finishes"] is True
+        assert real["upload_baseline"] == "kubectl cp" and all(x["ratio"] > 0 for x in real["rows"])
+        assert "## File transfer (real node)" in (tmp_path / "summary.md").read_text()
     assert {t["name"] for t in r["targets"]} and all(isinstance(t["ok"], bool) for t in r["targets"])
