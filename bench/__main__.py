@@ -64,6 +64,9 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
     if "transfer" in only:
         log.info("transfer")
         r["transfer"] = transfer.run(env)
+        if cluster._state().get("real_node"):
+            log.info("transfer on the real node")
+            r["transfer_real"] = transfer.run(env, "real")
     r["meta"]["duration_s"] = round(time.time() - started, 1)
     r["meta"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     report.write(r, out)

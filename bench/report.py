@@ -27,13 +27,15 @@ def targets(r: dict) -> list[dict]:
                     lv["overhead_p99_ms"] < 10)
         fl = lat["flood"]
         add(f"latency p99 flood/idle [{mode}]", fl["ratio_p99_flood_idle"], "<= 2", fl["ratio_p99_flood_idle"] <= 2)
-    for row in r.get("transfer", {}).get("rows", []):
-        if row.get("ratio") is not None:
-            add(f"transfer {row['direction']} {row['mb']} MB console/kubectl", row["ratio"], ">= 1.0",
-                row["ratio"] >= 1.0)
-    tr = r.get("transfer", {})
-    if "peak_rss_growth_mb" in tr:
-        add("transfer peak server memory growth MB", tr["peak_rss_growth_mb"], "< 64", tr["peak_rss_growth_mb"] < 64)
+    for key, node in (("transfer", ""), ("transfer_real", " [real node]")):
+        for row in r.get(key, {}).get("rows", []):
+            if row.get("ratio") is not None:
+                add(f"transfer{node} {row['direction']} {row['mb']} MB console/kubectl", row["ratio"], ">= 1.0",
+                    row["ratio"] >= 1.0)
+        tr = r.get(key, {})
+        if "peak_rss_growth_mb" in tr:
+            add(f"transfer{node} peak server memory growth MB", tr["peak_rss_growth_mb"], "< 64",
+                tr["peak_rss_growth_mb"] < 64)
     for c in r.get("interrupt", {}).get("cells", []):
         name = f"Ctrl-C to prompt {c['flood']} {c['flood_s']:g}s {c['client']} @{c['sessions']}"
         p95 = c.get("p95")
@@ -191,9 +193,16 @@ def summary_md(r: dict, plots: list[str]) -> str:
                   f"{cap['fds_per_session']} fds per session; open p50 {cap['open_ms']['p50']} ms, "
                   f"p99 {cap['open_ms']['p99']} ms; all open in {cap['open_all_s']} s. "
                   f"Beyond the cap: {cap['refused_codes']}."]
-    tr = r.get("transfer")
+    for key, title in (("transfer", "File transfer (kwok node)"), ("transfer_real", "File transfer (real node)")):
+        lines += _transfer_lines(r.get(key), title)
+    lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"
+
+
+def _transfer_lines(tr: dict | None, title: str) -> list[str]:
+    lines: list[str] = []
     if tr:
-        lines += ["", "## File transfer", ""]
+        lines += ["", f"## {title}", ""]
         if tr.get("skipped"):
             lines.append(f"Not run: {tr['skipped']}")
         rows = tr.get("rows", [])
@@ -207,8 +216,7 @@ def summary_md(r: dict, plots: list[str]) -> str:
                          f"{x['kubectl_how']} {theirs}, ratio {x['ratio']}{failed}")
         if "peak_rss_growth_mb" in tr:
             lines.append(f"- server peak RSS growth: {tr['peak_rss_growth_mb']} MB")
-    lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _pcts(s: dict) -> str:

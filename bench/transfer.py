@@ -1,4 +1,6 @@
-"""Benchmark 3: file upload and download through the console vs kubectl, and the server's memory.
+"""Benchmark 3: file upload and download through the console vs kubectl, and the server's memory,
+on the kwok node (demo/web-2) and on the real node (real/web, whose files are a host directory
+mounted at the same path: localcluster.realpods.share_dir). On the real node `kubectl cp` works.
 
 Uploads compare against `kubectl cp` when it completes on this cluster; kwok never delivers
 stdin EOF, so `tar x` inside the pod may wait forever. Then the baseline is
@@ -17,6 +19,8 @@ from pathlib import Path
 
 
 from localcluster.console import csrf_token, login
+
+from localcluster import realpods
 
 from .env import MB, BenchEnv, chown_like
 from .rawexec import KUBECTL
@@ -73,29 +77,34 @@ def _rate(size: int, seconds: float) -> dict:
     return {"seconds": round(seconds, 3), "mb_per_s": round(size / MB / seconds, 2)}
 
 
-def run(env: BenchEnv) -> dict:
+def run(env: BenchEnv, node: str = "kwok") -> dict:
     kc = str(env.kubeconfig)
-    box = env.container_dir("demo", POD, CONTAINER) / "bench-transfer"
+    if node == "real":
+        ns, pod = realpods.NAMESPACE, "web"
+        box = Path(realpods.share_dir(env.cluster.dir)) / "bench-transfer"
+    else:
+        ns, pod = "demo", POD
+        box = env.container_dir("demo", POD, CONTAINER) / "bench-transfer"
     box.mkdir(exist_ok=True)
     chown_like(box, box.parent)
-    local = env.out / "transfer"
+    local = env.out / f"transfer-{node}"
     local.mkdir(exist_ok=True)
-    base = ["--kubeconfig", kc, "-n", "demo"]
+    base = ["--kubeconfig", kc, "-n", ns]
     # Does `kubectl cp` into a pod finish here? (It needs stdin EOF, which kwok does not deliver.)
     probe = local / "probe.bin"
     make_source(probe, MB)
-    cp_ok, _ = _kubectl(*base, "cp", "-c", CONTAINER, str(probe), f"{POD}:{box / 'probe.bin'}",
+    cp_ok, _ = _kubectl(*base, "cp", "-c", CONTAINER, str(probe), f"{pod}:{box / 'probe.bin'}",
                         timeout=env.sizes.cp_probe_timeout)
     upload_how = "kubectl cp" if cp_ok else "kubectl exec -i -- head -c N >file"
     if not cp_ok:   # the hung `tar x` outlives kubectl on kwok: end exactly that process
-        _kubectl(*base, "exec", "-c", CONTAINER, POD, "--", "pkill", "-x", "-f", f"tar -xmf - -C {box}",
+        _kubectl(*base, "exec", "-c", CONTAINER, pod, "--", "pkill", "-x", "-f", f"tar -xmf - -C {box}",
                  timeout=30)
-    srv = BenchServer(env.kubeconfig, env.instance("transfer")).start()
+    srv = BenchServer(env.kubeconfig, env.instance(f"transfer-{node}")).start()
     rows, peak_growth = [], 0
     try:
         http = login(srv)
         http.headers["X-CSRFToken"] = csrf_token(http, srv)
-        url = f"{srv.url}/api/clusters/kws-local/namespaces/demo/pods/{POD}/files"
+        url = f"{srv.url}/api/clusters/kws-local/namespaces/{ns}/pods/{pod}/files"
         params = {"container": CONTAINER}
         base_rss = srv.rss()
 
@@ -124,9 +133,9 @@ def run(env: BenchEnv) -> dict:
 
         def kubectl_up(src: Path, dest: Path, size: int) -> tuple[bool, float]:
             if cp_ok:
-                return _kubectl(*base, "cp", "-c", CONTAINER, str(src), f"{POD}:{dest}", timeout=env.sizes.timeout)
+                return _kubectl(*base, "cp", "-c", CONTAINER, str(src), f"{pod}:{dest}", timeout=env.sizes.timeout)
             with open(src, "rb") as f:
-                return _kubectl(*base, "exec", "-i", "-c", CONTAINER, POD, "--", "sh", "-c", 'head -c "$1" > "$2"',
+                return _kubectl(*base, "exec", "-i", "-c", CONTAINER, pod, "--", "sh", "-c", 'head -c "$1" > "$2"',
                                 "sh", str(size), str(dest), stdin=f, timeout=env.sizes.timeout)
 
         # A console is a long-running server: its first transfer pays one-time costs (the API
@@ -155,7 +164,7 @@ def run(env: BenchEnv) -> dict:
                         assert remote_k.stat().st_size == size, "kubectl upload incomplete"
                         if ok:
                             times["up_k"].append(took)
-                        ok, took = _kubectl(*base, "cp", "-c", CONTAINER, f"{POD}:{remote_c}",
+                        ok, took = _kubectl(*base, "cp", "-c", CONTAINER, f"{pod}:{remote_c}",
                                             str(dest_k), timeout=env.sizes.timeout)
                         if ok and dest_k.stat().st_size == size:
                             times["down_k"].append(took)
@@ -175,5 +184,5 @@ def run(env: BenchEnv) -> dict:
         srv.stop()
         for p in local.glob("*.bin"):
             p.unlink(missing_ok=True)
-    return {"rows": rows, "kubectl_cp_upload_finishes": cp_ok, "upload_baseline": upload_how,
+    return {"node": node, "rows": rows, "kubectl_cp_upload_finishes": cp_ok, "upload_baseline": upload_how,
             "peak_rss_growth_mb": round(peak_growth / MB, 1), "server_rss_base_mb": round(base_rss / MB, 1)}

@@ -14,8 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("action", choices=["up", "down", "status", "build"])
     ap.add_argument("--dir", default=os.environ.get("KWS_CLUSTER_DIR", str(DEFAULT_STATE)),
                     help="state directory (certs, etcd data, logs, kubeconfigs)")
+    ap.add_argument("--no-real-node", action="store_true",
+                    help="no kubelet/containerd node beside kwok (also KWS_REAL_NODE=0)")
     args = ap.parse_args(argv)
-    lc = LocalCluster(Path(args.dir))
+    lc = LocalCluster(Path(args.dir), real_node=False if args.no_real_node else None)
     try:
         if args.action == "build":
             print(build_binaries())

@@ -11,7 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import demo, pki
+from . import demo, images, pki, realpods
+from . import node as realnode
 from .procs import ClusterError, alive, free_port, http_ok, port_open, terminate, wait_for
 
 HERE = Path(__file__).resolve().parent
@@ -19,6 +20,7 @@ DEFAULT_CACHE = Path(os.environ.get("KWS_CACHE_DIR", Path.home() / ".cache" / "k
 # As root, exec runs as `nobody`, who must reach the sandbox: keep the state out of /root.
 DEFAULT_STATE = Path("/var/lib/kube-webshell/cluster") if os.geteuid() == 0 else DEFAULT_CACHE / "cluster"
 READY_TIMEOUT = 60.0
+_CHILDREN: list[subprocess.Popen] = []
 
 # The container runtime gives a TTY exec its pty as controlling terminal (so that
 # Ctrl-C and SIGWINCH reach the foreground job); kwok only calls setsid. These
@@ -42,12 +44,24 @@ def build_binaries() -> Path:
     return Path(proc.stdout.decode().strip().splitlines()[-1])
 
 
+def build_node_binaries() -> tuple[Path, Path]:
+    """Build (or find cached) the kubelet and the node's C tools; return their two directories."""
+    env = dict(os.environ)
+    env["PATH"] = env.get("PATH", "") + ":/usr/local/go/bin"
+    proc = subprocess.run(["bash", str(HERE / "build_node.sh")], stdout=subprocess.PIPE, env=env)
+    if proc.returncode != 0:
+        raise ClusterError(f"building the real node's binaries failed (exit {proc.returncode}); see above")
+    kubelet_dir, tools_dir = proc.stdout.decode().strip().splitlines()[-2:]
+    return Path(kubelet_dir), Path(tools_dir)
+
+
 class LocalCluster:
     """One local control plane whose state (certs, data, logs, kubeconfigs) lives in `state_dir`."""
 
-    def __init__(self, state_dir: Path | str):
+    def __init__(self, state_dir: Path | str, real_node: bool | None = None):
         self.dir = Path(state_dir).resolve()
         self.state_file = self.dir / "state.json"
+        self.real_node = realnode.enabled() if real_node is None else real_node
 
     # -- paths -------------------------------------------------------------
     @property
@@ -86,13 +100,18 @@ class LocalCluster:
                 raise ClusterError(f"missing binary {bin_dir / b}; run localcluster/build.sh")
         if shutil.which("setsid") is None:
             raise ClusterError("`setsid` (util-linux) is missing; apt-get install util-linux")
+        node_bins = None
+        if self.real_node:
+            realnode.check_host()
+            node_bins = build_node_binaries()
+            node_bins += (images.ensure_images(DEFAULT_CACHE, node_bins[1], log),)
         try:
-            return self._start(bin_dir, log)
+            return self._start(bin_dir, log, node_bins)
         except BaseException:
             self.down(quiet=True)   # never leave a half-started cluster behind
             raise
 
-    def _start(self, bin_dir: Path, log) -> dict:
+    def _start(self, bin_dir: Path, log, node_bins: tuple | None) -> dict:
         t0 = time.monotonic()
         if self.dir.exists():
             shutil.rmtree(self.dir)
@@ -104,7 +123,8 @@ class LocalCluster:
             _check_reachable_by_others(self.dir)
         ports = {k: free_port() for k in ("etcd", "etcd_peer", "apiserver", "kwok")}
         tokens = {u: secrets.token_urlsafe(24) for u in demo.TOKEN_USERS}
-        st = {"ports": ports, "pids": {}, "bin_dir": str(bin_dir), "tokens": tokens}
+        st = {"ports": ports, "pids": {}, "bin_dir": str(bin_dir), "tokens": tokens,
+              "real_node": bool(node_bins)}
         self._save(st)
 
         p = self.dir / "pki"
@@ -112,6 +132,8 @@ class LocalCluster:
         serving = ca.issue("apiserver", "kube-apiserver", server=True)
         admin = ca.issue("admin", "admin", ("system:masters",))
         kwok_client = ca.issue("kwok", "kwok-controller", ("system:masters",))
+        kwok_serving = ca.issue("kwok-serving", "127.0.0.1", server=True)
+        node_certs = realnode.issue_certs(ca, p)
         sa_pub, sa_key = pki.service_account_keys(p)
         (p / "tokens.csv").write_text("".join(
             f'{tok},{user},{i + 100},"{",".join(demo.TOKEN_USERS[user])}"\n'
@@ -146,6 +168,10 @@ class LocalCluster:
             "--service-account-key-file", str(sa_pub), "--service-account-signing-key-file", str(sa_key),
             "--service-cluster-ip-range", "10.96.0.0/16",
             "--kubelet-preferred-address-types", "InternalIP",
+            # Both nodes show a certificate from the cluster CA, and kubelets want ours.
+            "--kubelet-certificate-authority", str(ca.cert_path),
+            "--kubelet-client-certificate", str(node_certs["apiserver-kubelet"][0]),
+            "--kubelet-client-key", str(node_certs["apiserver-kubelet"][1]),
             "--enable-priority-and-fairness=false", "--profiling=false", "--v=1"])
         wait_for(lambda: self._readyz(st), READY_TIMEOUT, "kube-apiserver did not become ready",
               self.dir / "logs/kube-apiserver.log")
@@ -164,16 +190,42 @@ class LocalCluster:
             str(bin_dir / "kwok"), "--kubeconfig", str(self.dir / "kwok.kubeconfig"),
             "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
             "--node-ip", "127.0.0.1", "--node-port", str(ports["kwok"]),
-            "--server-address", f"127.0.0.1:{ports['kwok']}", "--config", str(kwok_cfg)], env=env)
+            "--server-address", f"127.0.0.1:{ports['kwok']}", "--config", str(kwok_cfg),
+            "--tls-cert-file", str(kwok_serving[0]), "--tls-private-key-file", str(kwok_serving[1])], env=env)
         wait_for(lambda: port_open(ports["kwok"]), 20, "kwok did not start listening", self.dir / "logs/kwok.log")
 
         demo.populate(self.admin_kubeconfig, self.sandbox, run_as_nobody=os.geteuid() == 0)
+        if node_bins:
+            self._start_node(st, node_bins, server, ca.cert_path, node_certs, log)
         log(f"local cluster ready in {time.monotonic() - t0:.1f}s; admin kubeconfig: {self.admin_kubeconfig}")
         return st
 
+    def _start_node(self, st: dict, node_bins: tuple, server: str, ca_cert: Path, certs: dict, log) -> None:
+        from kubernetes import config
+        t0 = time.monotonic()
+        kubelet_dir, tools_dir, image_tars = node_bins
+        api = config.new_client_from_config(str(self.admin_kubeconfig))
+        realpods.rbac(api)
+        node = realnode.RealNode(self.dir)
+        st["node"] = {"id": node.id}
+        self._save(st)   # from here on, down() undoes the node
+        node.start(st, lambda name, argv: self._spawn(st, name, argv), kubelet_dir / "kubelet", tools_dir,
+                   image_tars, server, ca_cert, certs)
+        self._save(st)
+        try:
+            realpods.populate(api, self.dir)
+        except RuntimeError as e:
+            raise ClusterError(f"{e}\nsee {self.dir / 'logs/kubelet.log'} and {self.dir / 'logs/containerd.log'}")
+        log(f"real node ready in {time.monotonic() - t0:.1f}s (pods in namespace {realpods.NAMESPACE})")
+
     def down(self, quiet: bool = False) -> None:
-        """Stop every process of the cluster (kwok first); safe to call when nothing runs."""
+        """Stop every process of the cluster (the real node, then kwok first); safe when nothing runs."""
         st = self._state()
+        problems = []
+        if st.get("node"):
+            problems = realnode.RealNode(self.dir).stop(st)
+            st.pop("node")
+            self._save(st)
         for name in ("kwok", "kube-apiserver", "etcd"):
             pid = st.get("pids", {}).get(name)
             if pid:
@@ -181,6 +233,8 @@ class LocalCluster:
         if st.get("pids"):
             st["pids"] = {}
             self._save(st)
+        if problems:
+            raise ClusterError("the real node did not clean up after itself:\n  " + "\n  ".join(problems))
         if not quiet:
             print(f"local cluster in {self.dir} stopped")
 
@@ -196,6 +250,7 @@ class LocalCluster:
         proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env=env, cwd=self.dir)
         logf.close()
+        _CHILDREN.append(proc)   # they outlive this object by design: no "still running" warning at GC
         st["pids"][name] = proc.pid
         self._save(st)
 

@@ -195,16 +195,18 @@
     return t;
   }
 
-  function openTerminal(target) {
+  // event 'open' (a shell in the container) or 'debug' (a shell in a new debug container beside it)
+  function openTerminal(target, event = 'open') {
     const label = `${target.pod}${target.container ? '/' + target.container : ''}`;
-    const t = newTab(label);
+    const t = newTab(event === 'debug' ? `${label} (debug)` : label);
     t.target = { ...target };
     t.setStatus('connecting', `connecting to ${target.cluster}/${target.namespace}/${label}…`);
     const req = { ...target, cols: t.term.cols, rows: t.term.rows };
     if (!req.container) delete req.container;
-    socket.emit('open', req, (ack) => {
+    socket.emit(event, req, (ack) => {
       if (!ack || !ack.ok) {
         t.exit(null, ack && ack.error ? ack.error.message : 'no answer from the server');
+        if (ack && ack.error && ack.error.code === 'no_shell' && event === 'open') offerDebug(t, target);
         return;
       }
       t.session = ack.session;
@@ -216,6 +218,16 @@
       t.setStatus('connected', `connected: ${target.cluster}/${target.namespace}/${t.label} (${ack.shell})`);
       socket.emit('resize', { session: t.session, cols: t.term.cols, rows: t.term.rows });
     });
+  }
+
+  // No shell in the image: offer a debug container (kubectl debug --target) that sees its processes.
+  function offerDebug(t, target) {
+    const btn = document.createElement('button');
+    btn.type = 'button'; btn.className = 'debug';
+    btn.textContent = 'Debug';
+    btn.title = 'add a debug container with a shell that shares this container\'s processes';
+    btn.addEventListener('click', () => { t.close(); openTerminal(target, 'debug'); });
+    t.status.prepend(btn, ' ');   // first: a long message is cut off at the right
   }
 
   function attach(t) {

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from localcluster import node as realnode
 from localcluster.cluster import LocalCluster
 
 from .helpers import ConsoleServer, Term, login
@@ -36,6 +37,29 @@ def cluster(tmp_path_factory):
     finally:
         lc.down(quiet=True)
         shutil.rmtree(state, ignore_errors=True)
+
+
+NODE_KINDS = ["kwok", "real"] if realnode.enabled() else ["kwok"]   # KWS_REAL_NODE=0: kwok only
+
+
+def pytest_report_header(config):
+    return f"node kinds: {', '.join(NODE_KINDS)}" + ("" if "real" in NODE_KINDS else " (KWS_REAL_NODE=0)")
+
+
+@pytest.fixture(params=NODE_KINDS)
+def target(request, cluster):
+    """The pods a test runs in, on the kwok node and on the real node (tests/targets.py)."""
+    from .targets import target_for
+    return target_for(request.param, cluster)
+
+
+@pytest.fixture
+def real_target(cluster):
+    """The real node's pods, for behaviour only a real runtime has; fails when the node is off."""
+    from .targets import target_for
+    if not cluster._state().get("real_node"):
+        pytest.fail("this test needs the real node, and KWS_REAL_NODE=0 turned it off")
+    return target_for("real", cluster)
 
 
 @pytest.fixture(scope="session")

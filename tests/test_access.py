@@ -118,6 +118,25 @@ def test_rules_decide_listings_and_terminals(srv):
     assert opened and opened[0]["namespace"] == "team-a" and opened[0]["pod"] == "shell-a"
 
 
+def test_rules_decide_terminals_and_transfers_on_both_nodes(make_server, target):
+    srv = make_server()
+    add_user(srv, "dora", ["--namespaces", target.namespace, "--exec"])   # exec, but no file rights
+    dora = login(srv, "dora", PW)
+    t = Term(srv, dora)
+    try:
+        s = t.open(**target.where)
+        t.send(s, "echo dora-$((6*7))\n")
+        t.wait_for(s, "dora-42")
+        ack = t.call("open", {"cluster": "kws-local", "namespace": "team-b", "pod": "shell-b", "cols": 80, "rows": 24})
+        assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+    finally:
+        t.close()
+    token = csrf_token(dora, srv)
+    assert _upload(dora, srv, target.namespace, target.pod, "dora.txt", b"no", token).status_code == 403
+    assert _download(dora, srv, target.namespace, target.pod, "/etc/hostname").status_code == 403
+    assert {e["event"] for e in admin_events(srv, user="dora")} >= {"terminal.open", "access.denied"}
+
+
 def _upload(http: requests.Session, srv: ConsoleServer, ns: str, pod: str, path: str, body: bytes,
             csrf: str | None):
     headers = {"X-CSRFToken": csrf} if csrf else {}

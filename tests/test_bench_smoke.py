@@ -38,4 +38,9 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
     for c in cells:
         assert c["trials"] >= 1 and c["n"] + c["failed"] == c["trials"] and c["bytes_after_max"] > 0
     assert "## Ctrl-C to prompt" in (tmp_path / "summary.md").read_text()
+    if cluster._state().get("real_node"):   # the real node: kubectl cp is the upload baseline there
+        real = r["transfer_real"]
+        assert real["node"] == "real" and real["kubectl_cp_upload_finishes"] is True
+        assert real["upload_baseline"] == "kubectl cp" and all(x["ratio"] > 0 for x in real["rows"])
+        assert "## File transfer (real node)" in (tmp_path / "summary.md").read_text()
     assert {t["name"] for t in r["targets"]} and all(isinstance(t["ok"], bool) for t in r["targets"])

@@ -45,9 +45,9 @@ def term_size(page) -> tuple[int, int]:
         .find((x) => x.pane.classList.contains('active')); return [t.term.rows, t.term.cols]; }"""))
 
 
-def test_type_resize_reload(page):
-    open_from_pickers(page)
-    assert "web-1/web" in page.locator(".tab.active").inner_text()
+def test_type_resize_reload(page, target):
+    open_from_pickers(page, target.namespace, target.pod)
+    assert f"{target.pod}/{target.container}" in page.locator(".tab.active").inner_text()
     type_line(page, "echo e2e-$((6*7)) PID=$$")
     pid = wait_screen(page, r"e2e-42 PID=(\d+)").group(1)
 
@@ -92,16 +92,15 @@ def test_bad_target_shows_a_message(page, server):
     assert "pod 'pending' is Pending" in page.locator(".pane.active .status").inner_text()
 
 
-def test_closing_the_tab_ends_the_shell(page):
-    from .helpers import wait_dead
-    open_from_pickers(page, pod="web-2")
+def test_closing_the_tab_ends_the_shell(page, target):
+    open_from_pickers(page, target.namespace, target.pod)
     type_line(page, "echo PID=$$")
     pid = int(wait_screen(page, r"PID=(\d+)").group(1))
     page.click(".tab.active .close")
-    assert wait_dead(pid), "closing the tab must end the shell"
+    assert target.wait_dead(pid), "closing the tab must end the shell"
     # With no terminal left, the file browser follows the pickers again, not the closed tab.
-    page.select_option("#pod", "web-1")
-    assert page.evaluate("() => window.kws.activeTarget().pod") == "web-1"
+    page.select_option("#pod", target.other_pod)
+    assert page.evaluate("() => window.kws.activeTarget().pod") == target.other_pod
 
 
 def test_deep_link_with_open_terminals_and_visible_status(page, server):

@@ -11,7 +11,13 @@ import pytest
 import requests
 
 from .helpers import csrf_token, login
-from .test_files import CHUNK, NOBODY, POD, api, box, http, leftovers  # noqa: F401 - fixtures
+from .test_files import CHUNK, NOBODY, POD, api, http, kwok_box, leftovers  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def box(cluster) -> Path:
+    """kwok only: these tests find and kill the container's processes as the host's `nobody`."""
+    return kwok_box(cluster)
 
 def _raw_put(server, http, path: str, size: int, send: int) -> socket.socket:
     cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())

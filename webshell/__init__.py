@@ -56,7 +56,8 @@ def create_app(config: Config | None = None) -> Flask:
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
-    namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, cfg.PROBE_TIMEOUT, cfg.HANGUP_GRACE, socketio.sleep))
+    namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, cfg.PROBE_TIMEOUT, cfg.HANGUP_GRACE, socketio.sleep,
+                                         cfg.DEBUG_IMAGE, cfg.DEBUG_START_TIMEOUT))
     socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
     errors.register_handlers(app)
     cli.init_app(app)

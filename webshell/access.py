@@ -23,8 +23,8 @@ from .models import AuditEvent, Rule, User
 log = logging.getLogger("webshell.audit")
 
 # Actions checked by callers.
-LIST, EXEC, UPLOAD, DOWNLOAD = "list", "exec", "upload", "download"
-_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download"}
+LIST, EXEC, UPLOAD, DOWNLOAD, DEBUG = "list", "exec", "upload", "download", "debug"
+_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download", DEBUG: "can_debug"}
 _COLUMNS = ("cluster", "namespace", "pod")
 _app: Flask | None = None
 # Audit events that could not be stored even after retries (for /api/stats and metrics).

@@ -65,6 +65,9 @@ class Config:
         self.PROBE_TIMEOUT = _float("PROBE_TIMEOUT", 5.0)        # wait this long for a new shell's PID
         self.HANGUP_GRACE = _float("HANGUP_GRACE", 2.0)          # SIGHUP, then SIGKILL after this long
         self.SHUTDOWN_TIMEOUT = _float("SHUTDOWN_TIMEOUT", 10.0)  # hang-ups on SIGTERM wait at most this
+        # Debug containers for images without a shell (rules need --debug)
+        self.DEBUG_IMAGE = _env("DEBUG_IMAGE", "kws.local/busybox:1")   # the local cluster's busybox image
+        self.DEBUG_START_TIMEOUT = _float("DEBUG_START_TIMEOUT", 60.0)    # seconds until it runs (image pull)
         # File transfer
         self.TRANSFER_CHUNK = _int("TRANSFER_CHUNK", 128 * 1024)
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)

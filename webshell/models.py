@@ -82,12 +82,13 @@ class Rule(db.Model):
     can_exec = db.Column(db.Boolean, nullable=False, default=False)
     can_upload = db.Column(db.Boolean, nullable=False, default=False)
     can_download = db.Column(db.Boolean, nullable=False, default=False)
+    can_debug = db.Column(db.Boolean, nullable=False, default=False)   # add debug containers to pods
     user = db.relationship("User", backref=db.backref("rules", cascade="all, delete-orphan", passive_deletes=True))
 
     def describe(self) -> str:
         who = f"user {self.user.username}" if self.user_id else f"role {self.role}"
         can = [a for a, ok in (("exec", self.can_exec), ("upload", self.can_upload),
-                               ("download", self.can_download)) if ok]
+                               ("download", self.can_download), ("debug", self.can_debug)) if ok]
         return f"#{self.id} {who}: {self.clusters}/{self.namespaces} list{''.join(',' + c for c in can)}"
 
 

@@ -74,6 +74,8 @@ def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, contai
                         f"pod '{pod}' not found in namespace '{namespace}'") from None
     names = [c.name for c in obj.spec.containers]
     name = container or default_container(obj)
+    if any(c.name == name for c in obj.spec.ephemeral_containers or []):   # a debug container
+        names.append(name)
     if name not in names:
         if any(c.name == name for c in obj.spec.init_containers or []):
             raise BadRequest(f"container '{name}' is an init container of pod '{pod}'")
@@ -82,7 +84,8 @@ def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, contai
         raise NotRunning(f"pod '{pod}' is being deleted")
     if obj.status.phase != "Running":
         raise NotRunning(f"pod '{pod}' is {obj.status.phase or 'not running'}")
-    state = next((s.state for s in obj.status.container_statuses or [] if s.name == name), None)
+    statuses = (obj.status.container_statuses or []) + (obj.status.ephemeral_container_statuses or [])
+    state = next((s.state for s in statuses if s.name == name), None)
     if state is not None and not state.running:
         why = state.waiting.reason if state.waiting else "terminated" if state.terminated else "not running"
         raise NotRunning(f"container '{name}' in pod '{pod}' is not running ({why})")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import NoShell
-from . import frames, pods, process
+from . import debug, frames, pods, process
 from .clusters import ClusterRegistry
 from .conn import Conn, Target
 from .execstream import ExecStream
@@ -62,9 +62,11 @@ class ShellStarter:
     """Starts terminals in the clusters of a registry."""
 
     def __init__(self, clusters: ClusterRegistry, shells: list[str], probe_timeout: float,
-                 hangup_grace: float, sleep: Callable[[float], None]):
+                 hangup_grace: float, sleep: Callable[[float], None], debug_image: str = "kws.local/busybox:1",
+                 debug_start_timeout: float = 60.0):
         self.clusters, self.shells = clusters, shells
         self.probe_timeout, self.hangup_grace, self._sleep = probe_timeout, hangup_grace, sleep
+        self.debug_image, self.debug_start_timeout = debug_image, debug_start_timeout
 
     def start(self, cluster: str, namespace: str, pod: str, container: str | None,
               command: list[str] | None, cols: int, rows: int,
@@ -110,6 +112,14 @@ class ShellStarter:
             if pid is not None:
                 return _Probe(True, initial=rest, pid=pid, program=program)
         return _Probe(True, initial=bytes(out.stdout + out.stderr))   # alive but silent: no PID to hang up
+
+    def add_debug_container(self, cluster: str, namespace: str, pod: str, container: str | None,
+                            headers: dict[str, str] | None = None) -> tuple[str, str, str]:
+        """Add a debug container (kube/debug.py) targeting `container`; (its name, the target's, the image)."""
+        target = pods.resolve(self.clusters, cluster, namespace, pod, container, headers)
+        name = debug.add(self.clusters, cluster, namespace, pod, target.container, self.debug_image,
+                         self.debug_start_timeout, self._sleep, headers)
+        return name, target.container, self.debug_image
 
     def alive_pods(self, cluster: str, namespace: str) -> set[str]:
         """Names of the pods of a namespace that exist and are not being deleted."""

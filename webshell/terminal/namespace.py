@@ -106,6 +106,25 @@ class TerminalNamespace(Namespace):
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container}
 
     @_answer
+    def on_debug(self, data):
+        """Like open, in a new debug container beside `container` (for images without a shell)."""
+        d = validate.open_request(data, self.max_size)
+        if d["command"] is not None:
+            raise BadRequest("a debug terminal runs the debug image's shell; omit 'command'")
+        user = self._account()
+        try:
+            access.check(user, access.EXEC, d["cluster"], d["namespace"])
+            access.check(user, access.DEBUG, d["cluster"], d["namespace"])
+        except Forbidden:
+            access.audit("terminal.debug.denied", user, code="forbidden",
+                         **{k: d[k] for k in ("cluster", "namespace", "pod", "container")})
+            raise
+        headers = access.impersonation(user)
+        access.done_with_database()
+        s, aimed = self.service.debug(request.sid, d, headers)
+        return {"session": s.id, "shell": s.shell[0], "container": s.target.container, "target_container": aimed}
+
+    @_answer
     def on_input(self, data):
         session_id, payload = validate.input_request(data, self.max_input)
         if not self.service.session(request.sid, session_id).write(payload):

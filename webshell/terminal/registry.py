@@ -24,6 +24,10 @@ class Starter(Protocol):
 
     def alive_pods(self, cluster: str, namespace: str) -> set[str]: ...
 
+    def add_debug_container(self, cluster: str, namespace: str, pod: str, container: str | None,
+                            headers: dict[str, str] | None = None) -> tuple[str, str, str]:
+        """Add a debug container targeting `container`; (its name, the target's name, the image)."""
+
 
 class StartedShell(Protocol):
     target: Target

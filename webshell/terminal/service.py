@@ -87,6 +87,20 @@ class TerminalService:
         self._audit("terminal.open", ident, session=s.id, shell=s.shell[0], **target)
         return s
 
+    def debug(self, sid: str, request: dict, headers: dict[str, str] | None = None) -> tuple[TerminalSession, str]:
+        """A debug container beside the requested container, and a terminal in it (`kubectl debug
+        --target`); returns the session and the target container's name."""
+        ident = self.identity(sid)
+        target = {k: request[k] for k in ("cluster", "namespace", "pod", "container")}
+        try:
+            name, aimed, image = self.registry.starter.add_debug_container(
+                request["cluster"], request["namespace"], request["pod"], request["container"], headers)
+        except WebshellError as e:
+            self._audit("terminal.debug.failed", ident, code=e.code, **target)
+            raise
+        self._audit("terminal.debug", ident, image=image, debug_container=name, **{**target, "container": aimed})
+        return self.open(sid, {**request, "container": name, "command": None}, headers), aimed
+
     def session(self, sid: str, session_id) -> TerminalSession:
         """The socket user's live session `session_id` (another user's is not found either)."""
         return self.registry.get(session_id, self.identity(sid).uid)
