@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
     from .kube.clusters import ClusterRegistry
+    from .ops import views as ops
     from .pods.views import bp as pods_bp
     from .terminal import namespace
 
@@ -55,6 +56,7 @@ def create_app(config: Config | None = None) -> Flask:
     namespace.init_app(app, clusters)
     errors.register_handlers(app)
     cli.init_app(app)
+    ops.init_app(app)   # before _security: health and metrics skip origin, token and CSRF checks
     _security(app)
 
     with app.app_context():

@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
 
+from . import metrics
 from .errors import Forbidden
 from .extensions import db
 from .models import AuditEvent, Rule, User
@@ -122,6 +123,7 @@ def audit(event: str, user, **fields) -> None:
     # repr() keeps a name with a newline on one log line: no forged log entries.
     log.info("audit %s user=%r %s", event, getattr(user, "username", user),
              " ".join(f"{k}={str(v)!r}" for k, v in fields.items() if v is not None))
+    metrics.from_audit(event, fields, request.environ.get("kws.started") if has_request_context() else None)
     app = current_app._get_current_object() if has_app_context() else _app
     if app is None:
         return
@@ -135,6 +137,7 @@ def audit(event: str, user, **fields) -> None:
             db.session.add(row)
             db.session.commit()
     except Exception:  # noqa: BLE001 - auditing must never break the action it records
+        metrics.AUDIT_FAILURES.inc()
         log.exception("could not store audit event %s", event)
 
 

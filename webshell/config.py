@@ -75,6 +75,18 @@ class Config:
         self.RECORDING_MAX_BYTES = _int("RECORDING_MAX_BYTES", 50 * 1024 ** 2)         # one session
         self.RECORDINGS_MAX_BYTES = _int("RECORDINGS_MAX_BYTES", 2 * 1024 ** 3)        # all of them
         self.RECORDING_RETENTION_DAYS = _float("RECORDING_RETENTION_DAYS", 30.0)
+        # Operations: health, metrics, proxies, the production server, logs
+        self.METRICS = _env("METRICS", "0") == "1"               # serve /metrics without a token
+        self.METRICS_TOKEN = _env("METRICS_TOKEN", "")           # /metrics needs `Authorization: Bearer <it>`
+        self.READYZ_TIMEOUT = _float("READYZ_TIMEOUT", 2.0)      # per-cluster probe of /readyz
+        self.READYZ_CACHE = _float("READYZ_CACHE", 10.0)         # seconds a cluster probe result is reused
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)        # reverse proxies in front (X-Forwarded-*)
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text")             # text | json
+        self.ACCESS_LOG = _env("ACCESS_LOG", "1") == "1"         # one line per HTTP request
+        self.HTTP_TIMEOUT = _float("HTTP_TIMEOUT", 300.0)        # idle client socket (not websockets)
+        self.SHUTDOWN_TIMEOUT = _float("SHUTDOWN_TIMEOUT", 10.0)  # SIGTERM: longest wait for shells to hang up
+        self.PING_INTERVAL = _float("PING_INTERVAL", 25.0)       # Socket.IO ping (proxies' read timeout > this)
+        self.PING_TIMEOUT = _float("PING_TIMEOUT", 20.0)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

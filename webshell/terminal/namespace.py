@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace
 
-from .. import access
+from .. import access, metrics
 from ..admin.live import LiveHub
 from ..auth import sockets as sockauth
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
@@ -33,6 +33,7 @@ class SocketIORuntime:
 
 
 def _emit_output(session, sid, data, ack):
+    metrics.terminal_bytes("out", len(data))
     socketio.emit("output", {"session": session.id, "data": data}, to=sid, namespace=NAMESPACE,
                   callback=ack)
 
@@ -147,6 +148,7 @@ class TerminalNamespace(Namespace):
     @_answer
     def on_input(self, data):
         sid, payload = validate.input_request(data, self.max_input)
+        metrics.terminal_bytes("in", len(payload))
         if not self.registry.get(sid, self._user()).write(payload):
             raise BadRequest("the terminal is closed")
 
