@@ -9,6 +9,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 
 from .config import Config
 from .extensions import csrf, db, login_manager, socketio
+from .ops.proxy import trust_proxies
 from .origins import origin_allowed
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     with app.app_context():
         schema.upgrade_to_head(then=lambda: _first_admin(cfg))
+    trust_proxies(app, cfg.TRUSTED_PROXIES)   # last: it wraps the Socket.IO middleware too
     return app
 
 
