@@ -15,6 +15,7 @@ elif ASYNC_MODE == "gevent":
 
 from webshell import create_app  # noqa: E402
 from webshell.extensions import socketio  # noqa: E402
+from webshell.ops.server import server_options  # noqa: E402
 from webshell.terminal.namespace import shutdown_on_signals  # noqa: E402
 
 app = create_app()
@@ -25,4 +26,4 @@ gc.freeze()
 
 if __name__ == "__main__":
     shutdown_on_signals(app)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **server_options(app.config))

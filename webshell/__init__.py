@@ -9,6 +9,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 
 from .config import Config
 from .extensions import csrf, db, login_manager, socketio
+from .ops.logs import configure as configure_logging
 from .ops.proxy import trust_proxies
 from .origins import origin_allowed
 
@@ -23,7 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
                 instance_path=str(cfg.INSTANCE_DIR))
     app.config.update(cfg.as_dict())
     cfg.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=cfg.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(cfg.LOG_LEVEL, cfg.LOG_FORMAT)   # text, or JSON lines naming the user
     app.config["SECRET_KEY"] = cfg.SECRET_KEY or _instance_secret(cfg.INSTANCE_DIR / "secret_key")
     if not cfg.SQLALCHEMY_DATABASE_URI:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{cfg.INSTANCE_DIR / 'webshell.db'}"
@@ -34,7 +35,8 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.login_view = "auth.login_form"
     allowed = cfg.ALLOWED_ORIGINS
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
-                      max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
+                      max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES,
+                      ping_interval=cfg.PING_INTERVAL, ping_timeout=cfg.PING_TIMEOUT)
 
     from . import access, cli, errors, schema, vendor
     from .admin.views import bp as admin_bp

@@ -278,7 +278,7 @@ def shutdown_on_signals(app) -> None:
 
     def _stop() -> None:
         try:
-            app.extensions["kws.terminal"].registry.shutdown()
+            app.extensions["kws.terminal"].registry.shutdown(timeout=app.config["SHUTDOWN_TIMEOUT"])
         finally:
             log.info("shut down")
             logging.shutdown()
