@@ -50,7 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .terminal import namespace
 
     app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
-    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT)
+    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp):
         app.register_blueprint(bp)
     schema.init_app(app)

@@ -36,6 +36,7 @@ class Config:
         self.ADMIN_PASSWORD = _env("ADMIN_PASSWORD", "")    # generated and printed once when empty
         # Clusters: every context of these kubeconfig files (KUBECONFIG syntax), else in-cluster.
         self.KUBECONFIG = _env("KUBECONFIG", os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config")))
+        self.SERVICE_ACCOUNT_DIR = _env("SERVICE_ACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
         self.ALLOWED_ORIGINS = _list("ALLOWED_ORIGINS", "")  # same origin only when empty
         self.SESSION_COOKIE_SECURE = _env("COOKIE_SECURE", "0") == "1"
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
