@@ -62,9 +62,11 @@ def test_image_holds_the_runtime_only(image):
              "for m in pytest playwright matplotlib gevent psutil; do "
              "python -c \"import $m\" 2>/dev/null && echo FOUND $m; done; "
              "test -e /app/tests -o -e /app/bench -o -e /app/localcluster && echo FOUND dev; "
-             "python -c 'import webshell, kubernetes, eventlet, prometheus_client' && echo RUNTIME-OK")
+             "python -c 'import webshell, kubernetes, eventlet, prometheus_client' && echo RUNTIME-OK; "
+             "cd /app && python -c 'from webshell import vendor; "
+             "print(*(\"MISSING \" + r for r in vendor.ASSETS.values() if not (vendor.NODE_MODULES / r).is_file()))'")
     out = podman("run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c", probe).stdout
-    assert "FOUND" not in out and "RUNTIME-OK" in out, out
+    assert "FOUND" not in out and "MISSING" not in out and "RUNTIME-OK" in out, out
 
 
 def test_image_serves_terminals_read_only_and_hangs_up_on_stop(image, cluster, tmp_path):

@@ -34,8 +34,7 @@ AUDIT_FAILURES = Counter("kws_audit_write_failures", "Audit events that could no
 for _r in ("ok", "failed", "throttled"):
     LOGINS.labels(_r)
 TERMINAL_OPENS.labels("ok")
-TERMINAL_BYTES.labels("in")
-TERMINAL_BYTES.labels("out")
+_TERMINAL_BYTES = {d: TERMINAL_BYTES.labels(d) for d in ("in", "out")}   # per event: no label lookup
 
 _LOGIN_EVENTS = {"login": "ok", "login.failed": "failed", "login.throttled": "throttled"}
 
@@ -46,7 +45,8 @@ def track_open_terminals(count: Callable[[], int]) -> None:
 
 
 def terminal_bytes(direction: str, n: int) -> None:
-    TERMINAL_BYTES.labels(direction).inc(n)
+    """Count `n` terminal bytes; direction is "in" (typed) or "out" (sent to the client)."""
+    _TERMINAL_BYTES[direction].inc(n)
 
 
 def from_audit(event: str, fields: dict, started: float | None = None) -> None:
