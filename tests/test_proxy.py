@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 import requests
-import socketio
+import websocket
 
 from localcluster import demo
 
@@ -68,11 +68,22 @@ def test_login_cookie_origin_and_addresses_follow_the_proxy(proxied, tls):
     # A foreign origin is still refused, over HTTP and for sockets.
     _, r = _login(proxy.url, str(tls["ca"]), origin="https://evil.example")
     assert r.status_code == 403 and "cross-origin" in r.text
-    sio = socketio.Client(reconnection=False, http_session=http)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        sio.connect(proxy.url, namespaces=["/terminal"], transports=["websocket"], wait_timeout=10,
-                    headers={"Origin": "https://evil.example",
-                             "Cookie": "; ".join(f"{c.name}={c.value}" for c in http.cookies)})
+    # The Engine.IO websocket handshake through nginx (wss), with exactly one Origin each time.
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    url = proxy.url.replace("https://", "wss://") + "/socket.io/?EIO=4&transport=websocket"
+
+    def handshake(origin: str) -> str:
+        ws = websocket.WebSocket(sslopt={"ca_certs": str(tls["ca"])})
+        try:
+            ws.connect(url, header=[f"Cookie: {cookie}"], origin=origin, timeout=10)
+            return ws.recv()
+        finally:
+            ws.close()
+    assert handshake(proxy.url).startswith('0{"sid"')    # the control: our own origin upgrades
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        handshake("https://evil.example")
+    assert refused.value.status_code == 400
+
     # One trusted hop: the address nginx saw (127.0.0.1), not what the client claimed.
     token = cli(srv, "create-token", "admin").strip()
     logins = [e for e in admin_events(srv, token, user="admin") if e["event"] == "login"]
