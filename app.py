@@ -14,6 +14,7 @@ elif ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from webshell import create_app  # noqa: E402
+from webshell.ops.server import server_options  # noqa: E402
 from webshell.serve import run  # noqa: E402
 
 app = create_app()
@@ -23,4 +24,4 @@ app = create_app()
 gc.freeze()
 
 if __name__ == "__main__":
-    run(app)
+    run(app, **server_options(app.config))

@@ -11,6 +11,8 @@ from . import logsafe
 from .config import Config
 from .errors import error_json, wants_json
 from .extensions import csrf, db, login_manager, socketio
+from .ops.logs import configure as configure_logging
+from .ops.proxy import trust_proxies
 from .origins import origin_allowed
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -24,7 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
                 instance_path=str(cfg.INSTANCE_DIR))
     app.config.update(cfg.as_dict())
     cfg.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=cfg.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(cfg.LOG_LEVEL, cfg.LOG_FORMAT)   # text, or JSON lines naming the user
     logsafe.install()   # every logged value quoted: no client can forge a log line
     app.config["SECRET_KEY"] = cfg.SECRET_KEY or _instance_secret(cfg.INSTANCE_DIR / "secret_key")
     if not cfg.SQLALCHEMY_DATABASE_URI:
@@ -36,7 +38,8 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.login_view = "auth.login_form"
     allowed = cfg.ALLOWED_ORIGINS
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
-                      max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES)
+                      max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES,
+                      ping_interval=cfg.PING_INTERVAL, ping_timeout=cfg.PING_TIMEOUT)
 
     from . import access, cli, errors, schema, socketlimits, vendor
     from .admin.views import bp as admin_bp
@@ -46,11 +49,12 @@ def create_app(config: Config | None = None) -> Flask:
     from .files.views import bp as files_bp
     from .kube.clusters import ClusterRegistry
     from .kube.shell import ShellStarter
+    from .ops import views as ops
     from .pods.views import bp as pods_bp
     from .terminal import namespace
 
     app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
-    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT)
+    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp):
         app.register_blueprint(bp)
     schema.init_app(app)
@@ -61,10 +65,12 @@ def create_app(config: Config | None = None) -> Flask:
     socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
     errors.register_handlers(app)
     cli.init_app(app)
+    ops.init_app(app)   # before _security: health and metrics skip origin, token and CSRF checks
     _security(app)
 
     if cfg.PREPARE_DATABASE:
         prepare_database(app)
+    trust_proxies(app, cfg.TRUSTED_PROXIES)   # last: it wraps the Socket.IO middleware too
     return app
 
 

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
 
-from . import logsafe
+from . import logsafe, metrics
 from .errors import Forbidden
 from .extensions import db
 from .models import AuditEvent, Rule, User
@@ -143,6 +143,7 @@ def audit(event: str, user, **fields) -> None:
     ip = request.remote_addr if has_request_context() else None
     # Every value quoted (webshell.logsafe): a name with a newline stays on one log line.
     log.info("audit %s user=%s %s", event, getattr(user, "username", None) or user, logsafe.fields(**fields))
+    metrics.from_audit(event, fields, request.environ.get("kws.started") if has_request_context() else None)
     app = current_app._get_current_object() if has_app_context() else _app
     if app is None:
         return
@@ -166,6 +167,7 @@ def audit(event: str, user, **fields) -> None:
                 continue
             with _lost_lock:
                 LOST["events"] += 1
+            metrics.AUDIT_FAILURES.inc()
             log.exception("could not store audit event %s: lost (%s lost so far)", event, LOST["events"])
 
 

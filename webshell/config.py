@@ -36,6 +36,7 @@ class Config:
         self.ADMIN_PASSWORD = _env("ADMIN_PASSWORD", "")    # generated and printed once when empty
         # Clusters: every context of these kubeconfig files (KUBECONFIG syntax), else in-cluster.
         self.KUBECONFIG = _env("KUBECONFIG", os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config")))
+        self.SERVICE_ACCOUNT_DIR = _env("SERVICE_ACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
         self.ALLOWED_ORIGINS = _list("ALLOWED_ORIGINS", "")  # same origin only when empty
         self.SESSION_COOKIE_SECURE = _env("COOKIE_SECURE", "0") == "1"
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
@@ -96,6 +97,17 @@ class Config:
         self.MAX_BODY_BYTES = _int("MAX_BODY_BYTES", 1024 ** 2)              # every route but uploads
         self.MAX_SOCKET_ATTACHMENTS = _int("MAX_SOCKET_ATTACHMENTS", 4)      # per Socket.IO packet
         self.MAX_SOCKET_ATTACHMENT_BYTES = _int("MAX_SOCKET_ATTACHMENT_BYTES", 2 * self.MAX_INPUT_BYTES)
+        # Operations: health, metrics, proxies, the production server, logs
+        self.METRICS = _env("METRICS", "0") == "1"               # serve /metrics without a token
+        self.METRICS_TOKEN = _env("METRICS_TOKEN", "")           # /metrics needs `Authorization: Bearer <it>`
+        self.READYZ_TIMEOUT = _float("READYZ_TIMEOUT", 2.0)      # per-cluster probe of /readyz
+        self.READYZ_CACHE = _float("READYZ_CACHE", 10.0)         # seconds a cluster probe result is reused
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)        # reverse proxies in front (X-Forwarded-*)
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text")             # text | json
+        self.ACCESS_LOG = _env("ACCESS_LOG", "1") == "1"         # one line per HTTP request
+        self.HTTP_TIMEOUT = _float("HTTP_TIMEOUT", 300.0)        # idle client socket (not websockets)
+        self.PING_INTERVAL = _float("PING_INTERVAL", 25.0)       # Socket.IO ping (proxies' read timeout > this)
+        self.PING_TIMEOUT = _float("PING_TIMEOUT", 20.0)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,6 +5,7 @@ import functools
 import logging
 import posixpath
 import sys
+import time
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -127,10 +128,11 @@ def _file(d: dl.Download, path: str) -> Response:
         (start, stop), status = bounds, 206
     if request.method == "HEAD":
         d.cancel()
-    user, where = current_user.id, _where(d.conn, path)
+    user, where, t0 = current_user.id, _where(d.conn, path), request.environ.get("kws.started")
 
     def done(sent: int) -> None:
-        access.audit("file.download", user, **where, size=sent, complete=sent == stop - start)
+        access.audit("file.download", user, **where, size=sent, complete=sent == stop - start,
+                     duration=round(time.monotonic() - t0, 3) if t0 else None)
 
     resp = Response(d.stream(start, stop - start, done) if request.method != "HEAD" else b"",
                     status=status, mimetype="application/octet-stream")

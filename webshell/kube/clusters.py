@@ -14,14 +14,16 @@ from .conn import Conn, Target
 
 log = logging.getLogger(__name__)
 IN_CLUSTER = "in-cluster"
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 class ClusterRegistry:
     """Named clusters and one cached ApiClient each."""
 
-    def __init__(self, kubeconfig: str, timeout: float):
+    def __init__(self, kubeconfig: str, timeout: float, service_account_dir: str = SERVICE_ACCOUNT_DIR):
         self.kubeconfig = kubeconfig
         self.timeout = timeout
+        self.service_account_dir = Path(service_account_dir)   # in-cluster: token and ca.crt
         self._clients: dict[str, client.ApiClient] = {}
         self._lock = threading.Lock()
         self._names = self._discover()
@@ -55,7 +57,10 @@ class ClusterRegistry:
         try:
             if name == IN_CLUSTER:
                 cfg = client.Configuration()
-                config.load_incluster_config(client_configuration=cfg)
+                # The loader re-reads the token file before it expires (bound tokens rotate hourly).
+                config.incluster_config.InClusterConfigLoader(
+                    token_filename=str(self.service_account_dir / "token"),
+                    cert_filename=str(self.service_account_dir / "ca.crt")).load_and_set(cfg)
                 return client.ApiClient(cfg)
             files = os.pathsep.join(p for p in self.kubeconfig.split(os.pathsep) if p and Path(p).exists())
             return config.new_client_from_config(config_file=files, context=name)

@@ -19,6 +19,7 @@ import certifi
 import websocket
 from kubernetes import client
 
+from .. import metrics
 from ..errors import ClusterUnavailable
 from . import frames, wire
 from .apierrors import from_status
@@ -43,6 +44,7 @@ class ExecStream:
         self._reader = wire.FrameReader(self._sock.recv, functools.partial(_sendall, ws.lock, self._sock))
 
     @classmethod
+    @metrics.EXEC_CONNECT.time()
     def open(cls, api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str],
              tty: bool, timeout: float, stdin: bool = True, stderr: bool = True,
              headers: dict[str, str] | None = None) -> "ExecStream":

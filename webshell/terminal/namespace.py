@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace
 
-from .. import access, internals
+from .. import access, internals, metrics
 from ..auth import sockets as sockauth
 from ..errors import BadRequest, Forbidden, Unauthorized, WebshellError
 from ..extensions import login_manager, socketio
@@ -36,6 +36,7 @@ class SocketIOTransport:
     """How the service reaches a socket of this namespace."""
 
     def output(self, sid: str, session_id: str, data: bytes, ack) -> None:
+        metrics.terminal_bytes("out", len(data))
         socketio.emit("output", {"session": session_id, "data": data}, to=sid, namespace=NAMESPACE,
                       callback=ack)
 
@@ -127,6 +128,7 @@ class TerminalNamespace(Namespace):
     @_answer
     def on_input(self, data):
         session_id, payload = validate.input_request(data, self.max_input)
+        metrics.terminal_bytes("in", len(payload))
         if not self.service.session(request.sid, session_id).write(payload):
             raise BadRequest("the terminal is closed")
 

@@ -72,6 +72,11 @@ class SessionRegistry:
         self._reaper_started = False
         self._stopping = False
 
+    @property
+    def accepting(self) -> bool:
+        """False once shutdown began (readiness)."""
+        return not self._stopping
+
     # -- open ---------------------------------------------------------------
     def open(self, owner: str, cluster: str, namespace: str, pod: str, container: str | None,
              command: list[str] | None, cols: int, rows: int, sid: str,

@@ -1,0 +1,238 @@
+"""The Helm chart: lint, render, apply to the real API server, and run the console as its ServiceAccount."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from localcluster import demo
+
+from .helpers import ConsoleServer, Term, csrf_token, login
+
+CHART = Path(__file__).resolve().parent.parent / "deploy" / "helm" / "kube-webshell"
+MANIFESTS = CHART.parent.parent / "manifests"
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
+NS = "kube-webshell"
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    started = time.monotonic()
+    r = subprocess.run([str(CHART.parent.parent / "build-helm.sh")], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    print(f"\nhelm ready in {time.monotonic() - started:.0f} s")
+    return r.stdout.strip().splitlines()[-1]
+
+
+def run(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    r = subprocess.run(list(args), capture_output=True, text=True, timeout=120, **kw)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(args[:4])}… failed: {r.stdout[-1500:]} {r.stderr[-1500:]}")
+    return r
+
+
+def render(helm: str, release: str, namespace: str, *sets: str) -> str:
+    args = [helm, "template", release, str(CHART), "--namespace", namespace, "--set", "secret.generate=false"]
+    for s in sets:
+        args += ["--set", s]
+    return run(*args).stdout
+
+
+def docs(text: str) -> dict[tuple[str, str], dict]:
+    return {(d["kind"], d["metadata"]["name"] + "@" + d["metadata"].get("namespace", "")): d
+            for d in yaml.safe_load_all(text) if d}
+
+
+def kubectl(kubeconfig: Path, *args: str, check: bool = True, input: str | None = None):
+    return run(KUBECTL, "--kubeconfig", str(kubeconfig), *args, check=check, input=input)
+
+
+def apply(cluster, text: str, namespace: str) -> None:
+    """The namespace, then a server-side dry run of `text`, then for real (server-side apply:
+    idempotent on a reused cluster). A dry run cannot create the namespace its objects need."""
+    ns = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"
+    kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "-f", "-", input=ns)
+    out = [kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "--force-conflicts", *extra, "-f", "-",
+                   input=text).stdout for extra in (["--dry-run=server"], [])]
+    assert "(server dry run)" in out[0] and "serviceaccount/" in out[1] and "deployment.apps/" in out[1], out
+
+
+def sa_kubeconfig(cluster, namespace: str, account: str, dest: Path) -> tuple[Path, str]:
+    """A kubeconfig holding only a TokenRequest token of the ServiceAccount (and the cluster's CA)."""
+    token = kubectl(cluster.admin_kubeconfig, "create", "token", account, "-n", namespace, "--duration=1h").stdout.strip()
+    admin = json.loads(cluster.admin_kubeconfig.read_text())
+    cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "kws-local",
+           "clusters": [{"name": "kws-local", "cluster": admin["clusters"][0]["cluster"]}],
+           "users": [{"name": account, "user": {"token": token}}],
+           "contexts": [{"name": "kws-local", "context": {"cluster": "kws-local", "user": account}}]}
+    dest.write_text(json.dumps(cfg))
+    dest.chmod(0o600)
+    return dest, token
+
+
+def can_i(kubeconfig: Path, verb: str, resource: str, *args: str) -> bool:
+    """`kubectl auth can-i` as that kubeconfig's identity; `pods/exec` means the exec subresource."""
+    resource, _, sub = resource.partition("/")
+    extra = [f"--subresource={sub}"] if sub else []
+    r = kubectl(kubeconfig, "auth", "can-i", verb, resource, *extra, *args, check=False)
+    assert r.stdout.strip() in ("yes", "no"), r.stdout + r.stderr
+    return r.stdout.strip() == "yes"
+
+
+@pytest.fixture(scope="module")
+def installed(helm, cluster):
+    """deploy/manifests applied as they are committed: the release `kube-webshell`, cluster-wide."""
+    kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "-f", str(MANIFESTS / "namespace.yaml"))
+    apply(cluster, (MANIFESTS / "kube-webshell.yaml").read_text(), NS)
+    return cluster
+
+
+def test_chart_lints_in_every_mode(helm):
+    for sets in ([], ["rbac.namespaces={team-a,team-b}"], ["impersonate=true", "ingress.enabled=true",
+                 "ingress.tlsSecret=web-tls"], ["persistence.enabled=false", "database.url=postgresql+psycopg://x@db/kws"]):
+        args = [helm, "lint", "--strict", str(CHART)] + [a for s in sets for a in ("--set", s)]
+        assert "0 chart(s) failed" in run(*args).stdout
+
+
+def test_manifests_are_rendered_from_the_chart(helm):
+    committed = (MANIFESTS / "kube-webshell.yaml").read_text()
+    body = committed.split("\n", 2)[2]   # after the two comment lines
+    assert body == render(helm, "kube-webshell", NS), "deploy/manifests is stale: run deploy/render-manifests.sh"
+
+
+def test_deployment_is_locked_down(helm):
+    d = docs(render(helm, "kube-webshell", NS, "ingress.enabled=true", "ingress.tlsSecret=web-tls"))
+    pod = d[("Deployment", f"kube-webshell@{NS}")]["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}}
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert c["resources"]["limits"]["memory"] and c["resources"]["requests"]["cpu"]
+    assert {m["mountPath"] for m in c["volumeMounts"]} == {"/var/lib/kube-webshell", "/tmp"}
+    env = {e["name"]: e for e in c["env"]}
+    assert env["KWS_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "secret-key"
+    assert env["KWS_COOKIE_SECURE"]["value"] == "1" and env["KWS_TRUSTED_PROXIES"]["value"] == "1"
+    ing = d[("Ingress", f"kube-webshell@{NS}")]["metadata"]["annotations"]
+    assert ing["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "3600"
+    assert ing["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
+    rules = d[("ClusterRole", "kube-webshell@")]["rules"]
+    assert [(r["resources"], r["verbs"]) for r in rules] == [(["pods"], ["get", "list"]),
+                                                          (["pods/exec"], ["get", "create"])]
+    cluster_rules = d[("ClusterRole", "kube-webshell-cluster@")]["rules"]
+    assert [(r["resources"], r["verbs"]) for r in cluster_rules] == [(["namespaces"], ["list"])]
+    imp = docs(render(helm, "kube-webshell", NS, "impersonate=true"))[("ClusterRole", "kube-webshell-cluster@")]
+    assert (["users", "groups"], ["impersonate"]) in [(r["resources"], r["verbs"]) for r in imp["rules"]]
+
+
+def test_service_account_can_do_exactly_what_the_console_needs(installed, tmp_path):
+    kube, _ = sa_kubeconfig(installed, NS, "kube-webshell", tmp_path / "sa.kubeconfig")
+    for ns in ("demo", "team-b"):
+        assert can_i(kube, "list", "pods", "-n", ns) and can_i(kube, "get", "pods", "-n", ns)
+        assert can_i(kube, "create", "pods/exec", "-n", ns) and can_i(kube, "get", "pods/exec", "-n", ns)
+    assert can_i(kube, "list", "namespaces")
+    for denied in (["get", "secrets", "-n", "demo"], ["list", "secrets", "-A"], ["create", "pods", "-n", "demo"],
+                   ["delete", "pods", "-n", "demo"], ["patch", "pods", "-n", "demo"], ["get", "pods/log", "-n", "demo"],
+                   ["impersonate", "users"], ["impersonate", "groups"], ["create", "pods/attach", "-n", "demo"],
+                   ["get", "configmaps", "-n", NS], ["create", "serviceaccounts/token", "-n", NS]):
+        assert not can_i(kube, *denied), denied
+
+
+def test_console_as_the_service_account_runs_terminals_and_transfers(installed, tmp_path):
+    kube, _ = sa_kubeconfig(installed, NS, "kube-webshell", tmp_path / "sa.kubeconfig")
+    srv = ConsoleServer(kube, tmp_path / "instance").start()
+    try:
+        _terminal_and_files(srv, installed)
+        http = login(srv)
+        assert "demo" in http.get(f"{srv.url}/api/clusters/kws-local/namespaces").json()["namespaces"]
+    finally:
+        srv.stop()
+
+
+def _terminal_and_files(srv, cluster, cluster_name: str = "kws-local") -> None:
+    http = login(srv)
+    t = Term(srv, http)
+    try:
+        sid = t.open(cluster=cluster_name)
+        t.send(sid, "echo as-sa-$((40+2))\n")
+        t.wait_for(sid, "as-sa-42")
+    finally:
+        t.close()
+    box = demo.container_dir(cluster.sandbox, "demo", "web-2", "web") / f"sa-{secrets.token_hex(4)}"
+    box.mkdir()
+    os.chown(box, demo.NOBODY, demo.NOBODY)
+    http.headers["X-CSRFToken"] = csrf_token(http, srv)
+    files = f"{srv.url}/api/clusters/{cluster_name}/namespaces/demo/pods/web-2/files"
+    data = os.urandom(500_000)
+    up = http.put(f"{files}/upload", params={"container": "web", "path": f"{box}/sa.bin"}, data=data)
+    assert up.status_code == 200, up.text
+    assert (box / "sa.bin").read_bytes() == data
+    assert http.get(f"{files}/download", params={"container": "web", "path": f"{box}/sa.bin"}).content == data
+
+
+def test_namespace_scoped_rbac_grants_only_its_namespaces(helm, installed, tmp_path):
+    ns = "kws-scoped"
+    text = render(helm, "scoped", ns, "rbac.namespaces={team-a}")
+    apply(installed, text, ns)
+    kube, _ = sa_kubeconfig(installed, ns, "scoped-kube-webshell", tmp_path / "scoped.kubeconfig")
+    assert can_i(kube, "create", "pods/exec", "-n", "team-a") and can_i(kube, "list", "pods", "-n", "team-a")
+    for other in ("team-b", "demo"):
+        assert not can_i(kube, "create", "pods/exec", "-n", other)
+        assert not can_i(kube, "get", "pods/exec", "-n", other)
+        assert not can_i(kube, "list", "pods", "-n", other)
+    assert not can_i(kube, "get", "secrets", "-n", "team-a") and not can_i(kube, "create", "pods", "-n", "team-a")
+    srv = ConsoleServer(kube, tmp_path / "instance").start()
+    try:
+        t = Term(srv, login(srv))
+        try:
+            sid = t.open(pod="shell-a", namespace="team-a")
+            t.send(sid, "echo scoped-$((40+2))\n")
+            t.wait_for(sid, "scoped-42")
+            ack = t.call("open", {"cluster": "kws-local", "namespace": "team-b", "pod": "shell-b",
+                                  "cols": 80, "rows": 24})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+        finally:
+            t.close()
+    finally:
+        srv.stop()
+
+
+def test_impersonation_adds_only_impersonate(helm, installed, tmp_path):
+    ns = "kws-imp"
+    apply(installed, render(helm, "imp", ns, "impersonate=true"), ns)
+    kube, _ = sa_kubeconfig(installed, ns, "imp-kube-webshell", tmp_path / "imp.kubeconfig")
+    assert can_i(kube, "impersonate", "users") and can_i(kube, "impersonate", "groups")
+    assert not can_i(kube, "impersonate", "serviceaccounts") and not can_i(kube, "get", "secrets", "-n", "demo")
+
+
+def test_in_cluster_mode_uses_the_mounted_service_account(installed, tmp_path):
+    """No kubeconfig; a token and ca.crt in a directory, as a pod sees them, and KUBERNETES_SERVICE_*."""
+    _, token = sa_kubeconfig(installed, NS, "kube-webshell", tmp_path / "unused.kubeconfig")
+    mount = tmp_path / "serviceaccount"
+    mount.mkdir()
+    (mount / "token").write_text(token)
+    admin = json.loads(installed.admin_kubeconfig.read_text())["clusters"][0]["cluster"]
+    shutil.copy(admin["certificate-authority"], mount / "ca.crt")
+    (mount / "namespace").write_text(NS)
+    host, port = admin["server"].removeprefix("https://").rsplit(":", 1)
+    srv = ConsoleServer(tmp_path / "no-kubeconfig", tmp_path / "instance", service_account_dir=mount)
+    srv.env.update(KUBERNETES_SERVICE_HOST=host, KUBERNETES_SERVICE_PORT=port)
+    srv.env.pop("KWS_KUBECONFIG", None)
+    srv.start()
+    try:
+        assert requests.get(f"{srv.url}/readyz", timeout=10).json()["clusters"] == {"in-cluster": "ok"}
+        _terminal_and_files(srv, installed, cluster_name="in-cluster")
+        # And it is the ServiceAccount acting: it may not read secrets, so neither can the console.
+        assert not can_i(tmp_path / "unused.kubeconfig", "get", "secrets", "-n", "demo")
+    finally:
+        srv.stop()

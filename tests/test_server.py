@@ -1,0 +1,94 @@
+"""The production server: access logs, JSON logs naming the user, `./dev run` without Go, versions."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import tomllib
+
+import requests
+
+from .helpers import ADMIN_PASSWORD, ROOT, Term, free_port, login
+
+
+def test_json_logs_name_the_user_and_access_lines_are_logged(make_server):
+    srv = make_server(log_format="json")
+    http = login(srv)
+    t = Term(srv, http)
+    try:
+        sid = t.open()
+        t.send(sid, "echo json-$((40+2))\n")
+        t.wait_for(sid, "json-42")
+    finally:
+        t.close()
+    assert requests.get(f"{srv.url}/healthz", timeout=10).status_code == 200
+    deadline = time.monotonic() + 10   # the access line is written once the response went out
+    while "GET /healthz" not in srv.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [ln for ln in srv.log().splitlines() if ln.startswith("{")]
+    records = [json.loads(ln) for ln in lines]
+    assert records and all({"time", "level", "logger", "message"} <= r.keys() for r in records)
+    opened = [r for r in records if r["message"].startswith("audit terminal.open ")]
+    assert opened and opened[0]["user"] == "admin", opened
+    assert not any(r.get("user", "admin") != "admin" for r in records)   # a name, never the id
+    access = [r for r in records if r["logger"] == "webshell.access"]
+    assert any('"GET /healthz HTTP/1.1" 200' in r["message"] for r in access), access[-5:]
+    # Everything else the server printed is JSON too (only the first-start banner is not).
+    stray = [ln for ln in srv.log().splitlines() if ln.strip() and not ln.startswith("{")]
+    assert not [ln for ln in stray if "First start" not in ln and "password" not in ln and ln.strip()], stray
+
+
+def test_access_log_can_be_switched_off(make_server):
+    srv = make_server(access_log=0)
+    assert requests.get(f"{srv.url}/healthz", timeout=10).status_code == 200
+    time.sleep(1)   # a line would be written within milliseconds (see above)
+    assert "GET /healthz" not in srv.log()
+
+
+def test_dev_run_with_a_kubeconfig_needs_no_go_and_builds_no_cluster(cluster, tmp_path):
+    """`./dev run` on a kubeconfig: Go off the PATH, an empty build cache, and it still serves."""
+    port = free_port()
+    path = ":".join(p for p in os.environ["PATH"].split(":") if "go" not in p.split("/"))
+    env = {**os.environ, "PATH": path, "KUBECONFIG": str(cluster.admin_kubeconfig), "KWS_PORT": str(port),
+           "KWS_INSTANCE_DIR": str(tmp_path / "instance"), "KWS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+           "KWS_CACHE_DIR": str(tmp_path / "empty-cache"), "PYTHONUNBUFFERED": "1"}
+    assert subprocess.run(["sh", "-c", "command -v go"], env=env, capture_output=True).returncode != 0
+    with open(tmp_path / "dev.log", "wb") as out:
+        proc = subprocess.Popen([str(ROOT / "dev"), "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        log = (tmp_path / "dev.log").read_text()
+        assert proc.poll() is None, log
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()["clusters"] == {"kws-local": "ok"}
+        assert "building the local cluster" not in log and not (tmp_path / "empty-cache").exists(), log
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)   # ./dev forwards it to the console, which hangs up its shells
+        try:
+            rc = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            rc = proc.wait()
+    assert rc == 0, (tmp_path / "dev.log").read_text()
+
+
+def test_package_version_matches_the_changelog_and_license():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    top = re.search(r"^## \[?(\d+\.\d+\.\d+)\]?", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert meta["version"] == top
+    assert meta["license"] == "Apache-2.0"
+    assert "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
+    pinned = {re.split(r"[=\[]", ln)[0].lower() for ln in (ROOT / "requirements.txt").read_text().splitlines()
+              if ln and not ln.startswith("#")}
+    declared = {re.split(r"[=<>\[ ]", d)[0].lower() for d in meta["dependencies"]}
+    assert declared == pinned

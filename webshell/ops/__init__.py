@@ -1,0 +1,1 @@
+"""Operations endpoints: /healthz, /readyz, /metrics (no login; metrics gated by setting or token)."""
