@@ -35,9 +35,29 @@
     el('div', { className: 'files-actions' }, uploadBtn, folderBtn, pickFiles, pickFolder),
     error, list, transfers);
   document.body.append(drop);
-  const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: 'Files' });
+  const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: 'Files',
+    title: 'Files of the active terminal\'s container, in a pane beside it' });
   const bar = document.querySelector('header.bar');
   if (bar) bar.insertBefore(toggle, document.getElementById('picker-error'));
+  // The panel is a pane of the workspace layout: beside the terminal, never over it.
+  const head = el('div', { className: 'tab files-tab', role: 'tab' }, el('span', { textContent: 'Files' }));
+  const headClose = el('button', { type: 'button', className: 'close', textContent: '×', title: 'hide the file browser' });
+  head.append(headClose);
+  const item = { key: 'files', kind: 'files', head, pane: el('section', { className: 'pane files-pane' }) };
+  item.pane.append(panel);
+  head.addEventListener('click', () => { if (item.group) item.group.show(item); });
+  headClose.addEventListener('click', (e) => { e.stopPropagation(); hide(); });
+  function place() {
+    panel.hidden = false;
+    if (item.group) { item.group.show(item); return; }
+    const beside = kws.active;
+    if (beside && beside.group) kws.layout.split(item, 'row', beside); else kws.layout.add(item);
+  }
+  function hide() {
+    panel.hidden = true;
+    toggle.classList.remove('active');
+    if (item.group) kws.layout.remove(item);
+  }
 
   // ---- state -----------------------------------------------------------------
   let target = null;         // {cluster, namespace, pod, container}
@@ -76,7 +96,7 @@
   }
 
   async function load(path) {
-    if (!target) { title.textContent = 'Files: pick a pod'; list.replaceChildren(); return; }
+    if (!target) { title.textContent = 'Files: pick a pod in the tree, or open a terminal'; list.replaceChildren(); return; }
     title.textContent = `Files: ${target.pod}${target.container ? '/' + target.container : ''}`;
     error.textContent = '';
     const want = path === undefined ? dir : path;
@@ -250,9 +270,14 @@
   });
 
   // ---- controls ------------------------------------------------------------------
-  function show() { panel.hidden = false; toggle.classList.add('active'); if (!follow()) load(); }
-  toggle.addEventListener('click', () => { if (panel.hidden) show(); else { panel.hidden = true; toggle.classList.remove('active'); } });
-  close.addEventListener('click', () => { panel.hidden = true; toggle.classList.remove('active'); });
+  function show(pin) {
+    if (pin) kws.select(pin, true);
+    place();
+    toggle.classList.add('active');
+    if (!follow()) load();
+  }
+  toggle.addEventListener('click', () => { if (panel.hidden) show(); else hide(); });
+  close.addEventListener('click', hide);
   up.addEventListener('click', () => load(parent(dir)));
   refresh.addEventListener('click', () => load());
   pathInput.addEventListener('input', () => { edits += 1; });
@@ -266,5 +291,5 @@
   pickFiles.addEventListener('change', picked(pickFiles));
   pickFolder.addEventListener('change', picked(pickFolder));
   setInterval(follow, 1000);      // the active terminal or the pickers changed
-  kws.files = { show, load, enqueue };
+  kws.files = { show, hide, load, enqueue };
 })();
