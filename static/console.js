@@ -24,26 +24,8 @@
     return body;
   }
 
-  // ---- settings applied to every terminal -----------------------------------------
-  const FONT = '"DejaVu Sans Mono", Menlo, Consolas, "Noto Sans Mono CJK SC", "Source Han Mono SC", '
-    + '"Sarasa Mono SC", "WenQuanYi Zen Hei Mono", "Microsoft YaHei", "PingFang SC", monospace';
-  const DEFAULTS = { theme: 'system', fontSize: 14, fontFamily: FONT, scrollback: 5000 };
-  const settings = () => ({ ...DEFAULTS, ...prefs.get('settings', {}) });
-  const dark = () => {
-    const th = settings().theme;
-    return th === 'dark' || (th === 'system' && !matchMedia('(prefers-color-scheme: light)').matches);
-  };
-  const THEMES = {
-    dark: { background: '#1e1e1e', foreground: '#d4d4d4', cursor: '#d4d4d4', selectionBackground: '#264f78' },
-    light: { background: '#ffffff', foreground: '#1e1e1e', cursor: '#1e1e1e', selectionBackground: '#add6ff',
-      black: '#000000', white: '#6e6e6e', brightWhite: '#3a3a3a', yellow: '#8a6d00', brightYellow: '#7a5c00' },
-  };
-  function termOptions() {
-    const s = settings();
-    const family = s.fontFamily && s.fontFamily !== FONT ? `${s.fontFamily}, ${FONT}` : FONT;   // CJK fallback kept
-    return { fontSize: Number(s.fontSize) || 14, fontFamily: family, scrollback: Number(s.scrollback) || 5000,
-      theme: THEMES[dark() ? 'dark' : 'light'] };
-  }
+  // ---- settings applied to every terminal (look.js) ----------------------------------
+  const { settings, dark, termOptions, DEFAULTS } = window.kwsLook;
   function applySettings() {
     document.documentElement.dataset.theme = dark() ? 'dark' : 'light';
     const o = termOptions();
@@ -63,16 +45,7 @@
     prefs.tab.set('sessions', live);
   }
 
-  // ---- confirmation ----------------------------------------------------------------
-  function confirmDialog(text, yes) {
-    const d = $('confirm');
-    d.querySelector('.confirm-text').textContent = text;
-    d.querySelector('.confirm-yes').textContent = yes;
-    d.returnValue = '';
-    d.showModal();
-    d.querySelector('.confirm-no').focus();
-    return new Promise((resolve) => d.addEventListener('close', () => resolve(d.returnValue === 'yes'), { once: true }));
-  }
+  const { confirmDialog, errorCard } = window.kwsPanes;   // panes.js
 
   // ---- terminal tabs -----------------------------------------------------------------
   class Tab {
@@ -171,6 +144,13 @@
       this.setStatus('exited', `${T('ended')}${how}: ${reason}`);
       persist();
     }
+    // The reason a terminal could not start, in the pane where the user looks, with the next step.
+    showError(parts) {
+      this.clearError();
+      this.error = errorCard(parts, T('Try again'), () => this.reopen());
+      this.pane.insertBefore(this.error, this.host);
+    }
+    clearError() { if (this.error) { this.error.remove(); this.error = null; } }
     async requestClose() {
       if (this.session && !this.exited) {
         const ok = await confirmDialog(T('End the shell in {label}? Whatever runs in it stops.', { label: this.label }),
@@ -198,6 +178,7 @@
       if (!this.target) return;
       tabs.delete(this.session);
       this.session = null; this.exited = false;
+      this.clearError();
       this.term.reset();
       openSession(this, this.target);
     }
@@ -224,8 +205,9 @@
     if (!req.container) delete req.container;
     socket.emit('open', req, (ack) => {
       if (!ack || !ack.ok) {
-        const err = ack && ack.error;
-        t.exit(null, err ? window.kws.explain(err, target) : T('no answer from the server'));
+        const err = (ack && ack.error) || { code: 'cluster_unavailable', message: T('no answer from the server') };
+        t.exit(null, window.kws.explain(err, target));
+        t.showError(window.kws.explainParts(err, target));
         return;
       }
       t.session = ack.session;
@@ -264,34 +246,7 @@
     attach(t);
   }
 
-  // ---- "Your sessions": live sessions of this user that this page does not show ------
-  function refreshSessions() {
-    if (!socket.connected) return;
-    socket.emit('list', {}, (ack) => {
-      if (!ack || !ack.ok) return;
-      const others = ack.sessions.filter((s) => !tabs.has(s.session));
-      const box = $('your-sessions');
-      box.hidden = !others.length;
-      box.querySelector('ul').replaceChildren(...others.map((s) => {
-        const li = document.createElement('li');
-        li.dataset.session = s.session;
-        const name = document.createElement('span');
-        name.className = 'name';
-        name.textContent = `${s.pod}/${s.container}`;
-        name.title = `${s.cluster}/${s.namespace}/${s.pod}/${s.container} (${s.shell})`;
-        const state = document.createElement('span');
-        state.className = 'meta';
-        state.textContent = s.attached ? T('open elsewhere') : T('detached');
-        const b = document.createElement('button');
-        b.type = 'button'; b.className = 'attach'; b.textContent = T('Attach');
-        b.title = T('show this shell here (another window showing it stops receiving its output)');
-        b.addEventListener('click', () => attachSession(s.session, `${s.pod}/${s.container}`));
-        li.append(name, state, b);
-        return li;
-      }));
-    });
-  }
-  setInterval(refreshSessions, 5000);
+  const refreshSessions = () => { if (window.kws && window.kws.sessions) window.kws.sessions.refresh(); };   // sessions.js
 
   // ---- socket events -------------------------------------------------------
   socket.on('output', (msg, ack) => {
@@ -360,7 +315,7 @@
   // Shared with the other front-end modules (tree.js, files.js, settings.js) and the devtools console.
   window.kws = {
     tabs, allTabs, socket, layout, api, ApiError, csrfToken, activeTarget, openTerminal, attachSession,
-    refreshSessions, confirmDialog, applySettings, settings, DEFAULTS, T,
+    confirmDialog, applySettings, settings, DEFAULTS, T,
     get active() { return active; },
     select(target, pin) { selected = target ? { ...target } : null; pinned = !!pin; },
     explain: (err) => err.message,   // tree.js replaces this with messages that name the next step

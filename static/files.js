@@ -98,6 +98,7 @@
   async function load(path) {
     if (!target) { title.textContent = 'Files: pick a pod in the tree, or open a terminal'; list.replaceChildren(); return; }
     title.textContent = `Files: ${target.pod}${target.container ? '/' + target.container : ''}`;
+    rights();
     error.textContent = '';
     const want = path === undefined ? dir : path;
     const seq = ++loads;
@@ -110,8 +111,35 @@
       panel.dataset.path = dir;                  // the directory uploads go to
       render(body.entries, body.truncated);
     } catch (e) {
-      if (seq === loads) error.textContent = e.message;   // shown in place; the listing stays as it was
+      if (seq === loads) error.textContent = kws.explainApi ? kws.explainApi(e, target.namespace) : e.message;   // in place; the listing stays
     }
+  }
+
+  // Actions the user has no right to are disabled, with the reason as their tooltip.
+  const may = (right) => !target || !kws.may || kws.may(target.cluster, target.namespace, right);
+  function rights() {
+    for (const b of [uploadBtn, folderBtn]) {
+      b.disabled = !may('upload');
+      b.title = b.disabled ? kws.denied(target.namespace, 'upload') : '';
+    }
+  }
+  // A failed download would save the JSON error as a file: ask first (HEAD) and show the error here.
+  async function fetchFile(href, name) {
+    error.textContent = '';
+    const r = await fetch(href, { method: 'HEAD', credentials: 'same-origin' }).catch(() => null);
+    if (r && r.ok) {
+      const a = el('a', { href, download: name, hidden: true });
+      document.body.append(a); a.click(); a.remove();
+      return;
+    }
+    let message = r ? `${r.status} ${r.statusText}` : 'connection lost';
+    if (r) {   // HEAD has no body: the GET's JSON error says why
+      const g = await fetch(href, { credentials: 'same-origin', headers: { Accept: 'application/json', Range: 'bytes=0-0' } })
+        .catch(() => null);
+      const body = g ? await g.json().catch(() => ({})) : {};
+      if (body.error) message = kws.explainApi(new kws.ApiError(body.error.message, g.status, body.error.code), target.namespace);
+    }
+    error.textContent = `${shown(name)}: ${message}`;
   }
 
   function render(entries, truncated) {
@@ -128,6 +156,14 @@
       const get = el('a', { className: 'download', textContent: '⬇', title: `download ${shown(entry.name)}` });
       get.href = url(target, 'download', entry.type === 'dir' ? { path, archive: 'tar.gz' } : { path });
       get.setAttribute('download', '');
+      if (!may('download')) {
+        get.removeAttribute('href');
+        get.classList.add('disabled');
+        get.setAttribute('aria-disabled', 'true');
+        get.title = kws.denied(target.namespace, 'download');
+      } else if (entry.type !== 'dir') {
+        get.addEventListener('click', (e) => { e.preventDefault(); fetchFile(get.href, entry.name); });
+      }
       const meta = el('span', { className: 'meta',
         textContent: `${entry.type === 'dir' ? '' : size(entry.size)} ${new Date(entry.mtime * 1000).toLocaleString()}` });
       const li = el('li', {}, name, meta, get);

@@ -235,7 +235,8 @@
   }
 
   // ---- errors in words, with the next step ----------------------------------------------
-  function explain(err, target) {
+  // {what, next, detail}: the first clause of the server's message, what to do about it, and the rest.
+  function explainParts(err, target) {
     const ns = target && target.namespace;
     const next = {
       forbidden: T('Ask an admin for access to namespace {ns}.', { ns }),
@@ -245,14 +246,23 @@
       limit: T('Close a terminal you no longer need, then try again.'),
       cluster_unavailable: T('The cluster did not answer: try again in a moment; if it lasts, tell an admin.'),
       missing_tool: T('The container lacks a program this needs.'),
-    }[err.code];
-    const first = String(err.message || err).split(': ')[0];
-    return next ? `${first}. ${next}` : String(err.message || err);
+      unauthorized: T('Log in again.'),
+    }[err.code] || '';
+    const message = String(err.message || err);
+    // A 403 from inside the container (a file's permissions) is not for an admin to fix.
+    if (err.code === 'forbidden' && !/^you may not|forbidden/i.test(message)) return { what: message, next: '', detail: '' };
+    const cut = message.indexOf(': ');
+    return { what: cut > 0 && next ? message.slice(0, cut) : message, next, detail: cut > 0 && next ? message : '' };
+  }
+  function explain(err, target) {
+    const p = explainParts(err, target);
+    return p.next ? `${p.what}. ${p.next}` : p.what;
   }
   function explainApi(e, ns) {
-    if (e.status === 403) return `${e.message}. ${T('Ask an admin for access to namespace {ns}.', { ns: ns || '…' })}`;
-    return explain({ code: e.code, message: e.message }, { namespace: ns });
+    const code = e.status === 403 ? 'forbidden' : e.code;
+    return explain({ code, message: e.message }, { namespace: ns || '…' });
   }
+  kws.explainParts = explainParts;
   kws.explain = explain;
   kws.explainApi = explainApi;
   kws.may = may;

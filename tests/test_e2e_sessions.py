@@ -14,18 +14,20 @@ def test_a_new_tab_reattaches_a_live_session_with_the_same_shell(page, server):
     open_pod(page, "demo", "web-1")
     type_line(page, "echo first PID=$$")
     pid = wait_screen(page, r"first PID=(\d+)").group(1)
+    session = page.evaluate("() => window.kws.active.session")
 
     other = page.context.new_page()          # same user, its own tab: nothing restored from sessionStorage
     other.goto(f"{server.url}/")
-    row = other.locator("#your-sessions li", has_text="web-1/web")
+    row = other.locator(f'#your-sessions li[data-session="{session}"]')
     row.wait_for()
+    assert "web-1/web" in row.inner_text()
     assert other.locator(".tab").count() == 0
     row.locator("button.attach").click()
     other.wait_for_selector(".pane.active .status.connected")
     other.wait_for_function(f"(p) => new RegExp(p).test(({SCREEN})())", arg=r"first PID=\d+")  # the replay
     type_line(other, "echo second PID=$$")
     assert wait_screen(other, r"second PID=(\d+)").group(1) == pid
-    other.wait_for_selector("#your-sessions", state="hidden")   # nothing left to attach in this tab
+    other.wait_for_selector(f'#your-sessions li[data-session="{session}"]', state="detached")   # shown here now
     other.close()
 
 
