@@ -41,13 +41,14 @@ def create_app(config: Config | None = None) -> Flask:
     from .auth.token_views import bp as tokens_bp
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
+    from .logs.views import bp as logs_bp
     from .kube.clusters import ClusterRegistry
     from .pods.views import bp as pods_bp
     from .terminal import namespace
 
     app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT)
-    for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp):
+    for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
     schema.init_app(app)
     access.init_app(app)

@@ -20,8 +20,8 @@ from .models import AuditEvent, Rule, User
 log = logging.getLogger("webshell.audit")
 
 # Actions checked by callers.
-LIST, EXEC, UPLOAD, DOWNLOAD = "list", "exec", "upload", "download"
-_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download"}
+LIST, EXEC, UPLOAD, DOWNLOAD, LOGS = "list", "exec", "upload", "download", "logs"
+_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download", LOGS: "can_logs"}
 _COLUMNS = ("cluster", "namespace", "pod")
 _app: Flask | None = None
 
@@ -71,7 +71,7 @@ def check(user, action: str, cluster: str, namespace: str | None = None) -> None
         return
     audit("access.denied", user, action=action, cluster=cluster, namespace=namespace)
     where = f"namespace '{namespace}' of cluster '{cluster}'" if namespace else f"cluster '{cluster}'"
-    verb = "see" if action == LIST else action
+    verb = {LIST: "see", LOGS: "read logs"}.get(action, action)
     raise Forbidden(f"you may not {verb} in {where}")
 
 

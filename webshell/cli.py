@@ -134,12 +134,14 @@ def rules(app: Flask) -> None:
     @click.option("--exec", "can_exec", is_flag=True, help="may open terminals")
     @click.option("--upload", is_flag=True, help="may upload files")
     @click.option("--download", is_flag=True, help="may download files")
-    def add_rule(username, role, clusters, namespaces, can_exec, upload, download) -> None:
+    @click.option("--logs", is_flag=True, help="may read container logs")
+    def add_rule(username, role, clusters, namespaces, can_exec, upload, download, logs) -> None:
         """Allow a user or role to see matching namespaces, and optionally exec/upload/download there."""
         if bool(username) == bool(role):
             raise click.ClickException("give exactly one of --user and --role")
         rule = Rule(user=_user(username) if username else None, role=_role(role), clusters=clusters,
-                    namespaces=namespaces, can_exec=can_exec, can_upload=upload, can_download=download)
+                    namespaces=namespaces, can_exec=can_exec, can_upload=upload, can_download=download,
+                    can_logs=logs)
         db.session.add(rule)
         db.session.commit()
         access.audit("rule.add", "(cli)", rule=rule.describe())

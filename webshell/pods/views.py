@@ -61,7 +61,7 @@ def list_namespaces(cluster: str):
 @login_required
 def rights(cluster: str):
     """What the user may do in each namespace they see: the page hides or disables the rest."""
-    actions = (access.EXEC, access.UPLOAD, access.DOWNLOAD)
+    actions = (access.EXEC, access.UPLOAD, access.DOWNLOAD, access.LOGS)
     return jsonify(namespaces={ns: {a: access.allowed(current_user, a, cluster, ns) for a in actions}
                                for ns in _visible_namespaces(cluster)})
 
