@@ -3,7 +3,7 @@
   'use strict';
   const prefs = window.kwsPrefs;
   const FONT = '"DejaVu Sans Mono", Menlo, Consolas, "Noto Sans Mono CJK SC", "Source Han Mono SC", '
-    + '"Sarasa Mono SC", "WenQuanYi Zen Hei Mono", "Microsoft YaHei", "PingFang SC", monospace';
+    + '"Sarasa Mono SC", "WenQuanYi Zen Hei Mono", "WenQuanYi Micro Hei Mono", "Microsoft YaHei", "PingFang SC", monospace';
   const DEFAULTS = { theme: 'system', fontSize: 14, fontFamily: FONT, scrollback: 5000 };
   const settings = () => ({ ...DEFAULTS, ...prefs.get('settings', {}) });
   const dark = () => {

@@ -25,7 +25,10 @@
     if (next) { const p = document.createElement('p'); p.className = 'next-step'; p.textContent = next; box.append(p); }
     if (detail) {
       const d = document.createElement('details'), s = document.createElement('summary');
-      s.textContent = T('Details'); d.append(s, detail); box.append(d);
+      const text = document.createElement('span');
+      text.className = 'detail';
+      text.textContent = detail;
+      s.textContent = T('Details'); d.append(s, text); box.append(d);
     }
     if (retry) {
       const again = document.createElement('button');

@@ -46,10 +46,10 @@
     const r = (rights.get(cluster) || {})[namespace];
     return !r || r[right] !== false;   // unknown rights: let the server decide
   }
-  const RIGHT_WORD = { exec: 'open terminals', upload: 'upload files', download: 'download files', logs: 'read logs' };
+  const RIGHT_WORD = { exec: T('open terminals'), upload: T('upload files'), download: T('download files'), logs: T('read logs') };
   function denied(namespace, right) {
     return T('You may not {what} in namespace {ns}: ask an admin for the "{right}" right.',
-      { what: T(RIGHT_WORD[right]), ns: namespace, right });
+      { what: RIGHT_WORD[right], ns: namespace, right });
   }
   function action(text, title, cls, enabled, reason, run) {
     const b = el('button', `act ${cls}`, text);
@@ -252,6 +252,13 @@
     // A 403 from inside the container (a file's permissions) is not for an admin to fix.
     if (err.code === 'forbidden' && !/^you may not|forbidden/i.test(message)) return { what: message, next: '', detail: '' };
     const cut = message.indexOf(': ');
+    // In another language the server's English words move into the details, under a heading in that language.
+    const heading = window.kwsLang !== 'en' && {
+      forbidden: T('Access denied'), no_shell: T('This container has no shell'), not_running: T('Not running'),
+      not_found: T('Not found'), limit: T('Too many terminals'), cluster_unavailable: T('The cluster did not answer'),
+      missing_tool: T('A program is missing in the container'), unauthorized: T('Not logged in'),
+    }[err.code];
+    if (heading) return { what: heading, next, detail: message };
     return { what: cut > 0 && next ? message.slice(0, cut) : message, next, detail: cut > 0 && next ? message : '' };
   }
   function explain(err, target) {

@@ -55,6 +55,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["kws.recordings"] = _recordings(cfg)
     namespace.init_app(app, clusters)
     errors.register_handlers(app)
+    from . import i18n
+    i18n.init_app(app)
     cli.init_app(app)
     _security(app)
 

@@ -70,9 +70,23 @@ def check(user, action: str, cluster: str, namespace: str | None = None) -> None
     if allowed(user, action, cluster, namespace):
         return
     audit("access.denied", user, action=action, cluster=cluster, namespace=namespace)
-    where = f"namespace '{namespace}' of cluster '{cluster}'" if namespace else f"cluster '{cluster}'"
-    verb = {LIST: "see", LOGS: "read logs"}.get(action, action)
-    raise Forbidden(f"you may not {verb} in {where}")
+    raise Forbidden(_denied(action, cluster, namespace))
+
+
+def _denied(action: str, cluster: str, namespace: str | None) -> str:
+    """The refusal in the request's language (English outside a request)."""
+    from flask_babel import gettext, lazy_gettext as _l  # noqa: F401 - _l marks the verbs for extraction
+    verbs = {LIST: _l("see"), EXEC: _l("exec"), UPLOAD: _l("upload"), DOWNLOAD: _l("download"), LOGS: _l("read logs")}
+    try:
+        verb = str(verbs[action])
+        if namespace:
+            return gettext("you may not %(verb)s in namespace '%(ns)s' of cluster '%(cluster)s'",
+                           verb=verb, ns=namespace, cluster=cluster)
+        return gettext("you may not %(verb)s in cluster '%(cluster)s'", verb=verb, cluster=cluster)
+    except (RuntimeError, KeyError):   # no app or request context: the plain English words
+        where = f"namespace '{namespace}' of cluster '{cluster}'" if namespace else f"cluster '{cluster}'"
+        verb = {LIST: "see", LOGS: "read logs"}.get(action, action)
+        return f"you may not {verb} in {where}"
 
 
 def visible(user, cluster: str, namespaces: list[str]) -> list[str]:
