@@ -37,6 +37,11 @@ def container_dir(sandbox: Path, namespace: str, pod: str, container: str) -> Pa
     return sandbox / namespace / pod / container
 
 
+def logs_file(sandbox: Path, namespace: str, pod: str, container: str, previous: bool = False) -> Path:
+    """The CRI-format file kwok serves as a demo container's log (`<RFC 3339> stdout F <line>` per line)."""
+    return sandbox / "_logs" / namespace / pod / f"{container}{'.previous' if previous else ''}.log"
+
+
 def _exec_target(workdir: Path, pod: str, containers: list[str] | None, run_as_nobody: bool,
                  path: str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") -> dict:
     target = {"local": {"workDir": str(workdir), "envs": [
@@ -69,6 +74,11 @@ def kwok_config(bin_dir: Path, sandbox: Path, run_as_nobody: bool) -> str:
                 execs.append(_exec_target(wd, pod, [c], run_as_nobody))
         docs.append(json.dumps({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Exec",
                                 "metadata": {"name": pod, "namespace": ns}, "spec": {"execs": execs}}))
+        docs.append(json.dumps({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
+                                "metadata": {"name": pod, "namespace": ns}, "spec": {"logs": [
+                                    {"containers": [c], "logsFile": str(logs_file(sandbox, ns, pod, c)),
+                                     "previousLogsFile": str(logs_file(sandbox, ns, pod, c, True)), "follow": True}
+                                    for c in containers]}}))
     docs.append(json.dumps({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterExec",
                             "metadata": {"name": "any-pod"},
                             "spec": {"execs": [_exec_target(sandbox / "_shared", "pod", None, run_as_nobody)]}}))
@@ -81,6 +91,15 @@ def _prepare_sandbox(sandbox: Path, run_as_nobody: bool) -> None:
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
         (d / "README.txt").write_text(f"This directory plays the filesystem of {d.relative_to(sandbox)}.\n")
+    for ns, p, cs, _ in PODS:   # a few lines of log per container, and one of its previous run
+        for c in cs:
+            for previous in (False, True):
+                f = logs_file(sandbox, ns, p, c, previous)
+                f.parent.mkdir(parents=True, exist_ok=True)
+                if not f.exists():
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+                    f.write_text("".join(f"{stamp} stdout F {'previous run: ' if previous else ''}{ns}/{p}/{c} line {i}\n"
+                                         for i in range(1, 4)))
     minimal_bin = sandbox / "_minimal-bin"
     minimal_bin.mkdir(exist_ok=True)
     for tool in MINIMAL_TOOLS:

@@ -1,136 +1,84 @@
-// kube-webshell console: pickers, terminal tabs, and the /terminal Socket.IO protocol (docs/PROTOCOL.md).
+// kube-webshell console: terminal tabs in the workspace layout, and the /terminal Socket.IO protocol
+// (docs/PROTOCOL.md). The sidebar tree (tree.js), settings (settings.js) and files (files.js) build on window.kws.
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const STORE = 'kws.sessions';          // per browser tab: the sessions to re-attach after a reload
+  const prefs = window.kwsPrefs;
+  const T = (s, vars) => (window.kwsT ? window.kwsT(s, vars) : s.replace(/\{(\w+)\}/g, (m, k) => (vars || {})[k] ?? m));
   const tabs = new Map();                // session id -> Tab
-  let active = null;
+  const allTabs = new Set();
+  let active = null;                     // the terminal the user last looked at
+  let selected = null;                   // the pod picked in the tree (when no terminal is active)
+  let pinned = false;                    // the tree's Files button: show that pod until a terminal is focused
 
   const socket = io('/terminal', { transports: ['websocket', 'polling'] });
 
+  class ApiError extends Error {
+    constructor(message, status, code) { super(message); this.status = status; this.code = code; }
+  }
   async function api(path) {
     const r = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
     const body = await r.json().catch(() => ({}));
     if (r.status === 401) { window.location = '/login?next=' + encodeURIComponent(location.pathname); }
-    if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
+    if (!r.ok) throw new ApiError(body.error ? body.error.message : r.statusText, r.status, body.error && body.error.code);
     return body;
   }
-  const enc = encodeURIComponent;
 
-  // ---- persisted sessions --------------------------------------------------
-  function stored() {
-    try { return JSON.parse(sessionStorage.getItem(STORE) || '[]'); } catch (e) { return []; }
+  // ---- settings applied to every terminal (look.js) ----------------------------------
+  const { settings, dark, termOptions, DEFAULTS } = window.kwsLook;
+  function applySettings() {
+    document.documentElement.dataset.theme = dark() ? 'dark' : 'light';
+    const o = termOptions();
+    for (const t of allTabs) { Object.assign(t.term.options, o); t.refit(); }
   }
+  matchMedia('(prefers-color-scheme: light)').addEventListener('change', applySettings);
+
+  // ---- layout and what a reload restores ------------------------------------------
+  const layout = new window.KwsLayout(document.querySelector('.layout-root'), () => {
+    $('empty').hidden = !layout.empty();
+    prefs.tab.set('layout', layout.save());
+    persist();
+  });
   function persist() {
     const live = [...tabs.values()].filter((t) => t.session && !t.exited)
       .map((t) => ({ session: t.session, label: t.label }));
-    sessionStorage.setItem(STORE, JSON.stringify(live));
+    prefs.tab.set('sessions', live);
   }
 
-  // ---- pickers -------------------------------------------------------------
-  const pickers = { cluster: $('cluster'), namespace: $('namespace'), pod: $('pod'), container: $('container') };
-  let namespaces = [], podList = [];
+  const { confirmDialog, errorCard } = window.kwsPanes;   // panes.js
 
-  function fill(select, values, selected) {
-    select.replaceChildren(...values.map((v) => {
-      const o = document.createElement('option');
-      o.value = v.value; o.textContent = v.label; o.disabled = !!v.disabled;
-      if (v.value === selected) o.selected = true;
-      return o;
-    }));
-  }
-  function showPickerError(err) { $('picker-error').textContent = err ? String(err.message || err) : ''; }
-
-  async function loadClusters(want) {
-    const { clusters } = await api('/api/clusters');
-    fill(pickers.cluster, clusters.map((c) => ({ value: c, label: c })), want && want.cluster);
-    await loadNamespaces(want);
-  }
-  let namespacesRequest = 0;
-  async function loadNamespaces(want) {
-    const mine = ++namespacesRequest;
-    showPickerError('');
-    let list = [];
-    try {
-      ({ namespaces: list } = await api(`/api/clusters/${enc(pickers.cluster.value)}/namespaces`));
-    } catch (e) { if (mine === namespacesRequest) showPickerError(e); }
-    if (mine !== namespacesRequest) return;
-    namespaces = list;
-    filterNamespaces(want && want.namespace);
-    await loadPods(want);
-  }
-  function filterNamespaces(selected) {
-    const f = $('namespace-filter').value.toLowerCase();
-    const sel = selected || pickers.namespace.value;
-    const list = namespaces.filter((n) => n.toLowerCase().includes(f) || n === selected);
-    fill(pickers.namespace, list.map((n) => ({ value: n, label: n })), sel);
-  }
-  let podsRequest = 0;   // only the answer to the latest request may fill the picker
-  async function loadPods(want) {
-    const mine = ++podsRequest;
-    if (!pickers.namespace.value) { podList = []; filterPods(); return; }
-    let list = [];
-    try {
-      ({ pods: list } = await api(
-        `/api/clusters/${enc(pickers.cluster.value)}/namespaces/${enc(pickers.namespace.value)}/pods`));
-    } catch (e) { if (mine === podsRequest) showPickerError(e); }
-    if (mine !== podsRequest) return;
-    podList = list;
-    filterPods(want && want.pod, want && want.container);
-  }
-  function filterPods(selected, container) {
-    const f = $('pod-filter').value.toLowerCase();
-    const sel = selected || pickers.pod.value;
-    const list = podList.filter((p) => p.name.toLowerCase().includes(f) || p.name === selected);
-    fill(pickers.pod, list.map((p) => ({ value: p.name, label: `${p.name} (${p.phase})` })), sel);
-    fillContainers(container);
-  }
-  function fillContainers(selected) {
-    const pod = podList.find((p) => p.name === pickers.pod.value);
-    const cs = pod ? pod.containers : [];
-    fill(pickers.container, cs.map((c) => ({ value: c.name, label: `${c.name}${c.ready ? '' : ' (not ready)'}` })),
-      selected || (pod && pod.default_container));
-  }
-  pickers.cluster.addEventListener('change', () => loadNamespaces());
-  pickers.namespace.addEventListener('change', () => loadPods());
-  pickers.pod.addEventListener('change', () => fillContainers());
-  $('namespace-filter').addEventListener('input', () => filterNamespaces());
-  $('pod-filter').addEventListener('input', () => filterPods());
-  $('open').addEventListener('click', () => {
-    if (!pickers.pod.value) { showPickerError('pick a pod first'); return; }
-    openTerminal({ cluster: pickers.cluster.value, namespace: pickers.namespace.value,
-      pod: pickers.pod.value, container: pickers.container.value || null });
-  });
-
-  // ---- tabs ------------------------------------------------------------------
+  // ---- terminal tabs -----------------------------------------------------------------
   class Tab {
     constructor(label) {
-      this.label = label; this.session = null; this.exited = false;
+      this.label = label; this.session = null; this.exited = false; this.kind = 'terminal';
       this.pane = document.createElement('section');
-      this.pane.className = 'pane';
-      const host = document.createElement('div');
-      host.className = 'xterm-host';
+      this.pane.className = 'pane terminal-pane';
+      this.host = document.createElement('div');
+      this.host.className = 'xterm-host';
       this.status = document.createElement('div');
       this.status.className = 'status';
       this.status.setAttribute('role', 'status');
-      this.pane.append(host, this.status);
-      $('terminals').append(this.pane);
+      this.statusText = document.createElement('span');
+      this.reopenBtn = document.createElement('button');
+      this.reopenBtn.type = 'button'; this.reopenBtn.className = 'reopen'; this.reopenBtn.hidden = true;
+      this.reopenBtn.textContent = T('Reopen');
+      this.reopenBtn.addEventListener('click', () => this.reopen());
+      this.status.append(this.statusText, this.reopenBtn);
+      this.pane.append(this.host, this.status);
 
       this.head = document.createElement('div');
       this.head.className = 'tab';
       this.head.setAttribute('role', 'tab');
-      const name = document.createElement('span');
-      name.textContent = label;
+      this.name = document.createElement('span');
+      this.name.textContent = label;
       const close = document.createElement('button');
       close.className = 'close'; close.type = 'button'; close.textContent = '×';
-      close.title = 'close terminal (ends the shell)';
-      close.addEventListener('click', (e) => { e.stopPropagation(); this.close(); });
-      this.head.append(name, close);
+      close.title = T('close terminal (ends the shell)');
+      close.addEventListener('click', (e) => { e.stopPropagation(); this.requestClose(); });
+      this.head.append(this.name, close);
       this.head.addEventListener('click', () => this.activate());
-      $('tabs').append(this.head);
 
-      this.term = new Terminal({ allowProposedApi: true, cursorBlink: true, scrollback: 5000,
-        fontFamily: 'Menlo, Consolas, "DejaVu Sans Mono", monospace', fontSize: 14 });
+      this.term = new Terminal({ allowProposedApi: true, cursorBlink: true, ...termOptions() });
       this.fit = new FitAddon.FitAddon();
       this.search = new SearchAddon.SearchAddon();
       this.term.loadAddon(this.fit);
@@ -138,85 +86,141 @@
       this.term.loadAddon(new WebLinksAddon.WebLinksAddon());
       this.term.loadAddon(new Unicode11Addon.Unicode11Addon());
       this.term.unicode.activeVersion = '11';   // CJK and emoji take two cells
-      this.term.open(host);
+      this.term.open(this.host);
       this.term.onData((d) => this.send(d));
       this.term.onBinary((d) => this.send(Uint8Array.from(d, (c) => c.charCodeAt(0))));
       this.term.onResize(({ cols, rows }) => {
         if (this.session && !this.exited) socket.emit('resize', { session: this.session, cols, rows });
       });
       this.term.attachCustomKeyEventHandler((e) => this.keys(e));
-      this.activate();
+      this.term.textarea.addEventListener('focus', () => this.activate(true));
+      // Whatever changes the pane's box (a split, a gutter, Files opening beside it, the window): refit.
+      new ResizeObserver(() => this.refit()).observe(this.host);
+      allTabs.add(this);
+    }
+    get key() { return this.session ? `t:${this.session}` : null; }
+    refit() {
+      if (this.fitQueued) return;
+      this.fitQueued = true;
+      requestAnimationFrame(() => {
+        this.fitQueued = false;
+        if (this.host.offsetWidth > 0 && this.host.offsetHeight > 0) this.fit.fit();
+      });
     }
     send(data) {
       if (this.session && !this.exited && socket.connected) socket.emit('input', { session: this.session, data });
     }
     keys(e) {
       if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey) return true;
-      if (e.code === 'KeyC') { navigator.clipboard.writeText(this.term.getSelection()).catch(() => {}); return false; }
-      if (e.code === 'KeyV') { navigator.clipboard.readText().then((t) => this.term.paste(t)).catch(() => {}); return false; }
-      if (e.code === 'KeyF') { openSearch(); return false; }
+      if (e.code === 'KeyC') {
+        navigator.clipboard.writeText(this.term.getSelection()).catch(() => {});
+        e.preventDefault();
+        return false;
+      }
+      // Ctrl+Shift+V: the browser's own paste event delivers the text to xterm, once. Reading the
+      // clipboard here as well pasted everything twice.
+      if (e.code === 'KeyV') return false;
+      if (e.code === 'KeyF') { openSearch(); e.preventDefault(); return false; }
       return true;
     }
     setStatus(kind, text) {
       this.status.className = `status ${kind}`;
-      this.status.textContent = text;
+      this.statusText.textContent = text;
       this.state = kind;
+      this.reopenBtn.hidden = !(kind === 'exited' && this.target);
     }
-    activate() {
+    onShow() { this.refit(); }
+    activate(fromFocus) {
       for (const t of allTabs) { t.pane.classList.remove('active'); t.head.classList.remove('active'); }
       this.pane.classList.add('active'); this.head.classList.add('active');
       active = this;
-      requestAnimationFrame(() => { this.fit.fit(); this.term.focus(); });
+      pinned = false;
+      if (this.group) { this.group.show(this); layout.current = this.group; }
+      if (!fromFocus) requestAnimationFrame(() => { this.refit(); this.term.focus(); });
     }
     exit(code, reason) {
       this.exited = true;
-      this.setStatus('exited', `exited${code === null || code === undefined ? '' : ` with code ${code}`}: ${reason}`);
+      const how = code === null || code === undefined ? '' : ` ${T('with code {code}', { code })}`;
+      this.setStatus('exited', `${T('ended')}${how}: ${reason}`);
       persist();
+    }
+    // The reason a terminal could not start, in the pane where the user looks, with the next step.
+    showError(parts) {
+      this.clearError();
+      this.error = errorCard(parts, T('Try again'), () => this.reopen());
+      this.pane.insertBefore(this.error, this.host);
+    }
+    clearError() { if (this.error) { this.error.remove(); this.error = null; } }
+    async requestClose() {
+      if (this.session && !this.exited) {
+        const ok = await confirmDialog(T('End the shell in {label}? Whatever runs in it stops.', { label: this.label }),
+          T('End shell'));
+        if (!ok) return;
+      }
+      this.close();
     }
     close() {
       if (this.session && !this.exited) socket.emit('close', { session: this.session });
       this.exited = true;
       tabs.delete(this.session);
       allTabs.delete(this);
-      this.term.dispose(); this.pane.remove(); this.head.remove();
+      this.term.dispose();
+      layout.remove(this);
       persist();
-      const next = [...allTabs].pop();
-      if (next) next.activate();
-      else if (active === this) active = null;   // the file browser falls back to the pickers
+      if (active === this) {
+        active = null;
+        const next = [...allTabs].pop();
+        if (next) next.activate();   // else the file browser follows the tree's selection
+      }
+      refreshSessions();
+    }
+    reopen() {
+      if (!this.target) return;
+      tabs.delete(this.session);
+      this.session = null; this.exited = false;
+      this.clearError();
+      this.term.reset();
+      openSession(this, this.target);
     }
   }
-  const allTabs = new Set();
 
-  function newTab(label) {
+  function newTab(label, where) {
     const t = new Tab(label);
-    allTabs.add(t);
+    if (where && where.split) layout.split(t, where.split, where.beside); else layout.add(t);
     t.activate();
-    t.fit.fit();
     return t;
   }
 
   // event 'open' (a shell in the container) or 'debug' (a shell in a new debug container beside it)
-  function openTerminal(target, event = 'open') {
+  function openTerminal(target, where, event = 'open') {
     const label = `${target.pod}${target.container ? '/' + target.container : ''}`;
-    const t = newTab(event === 'debug' ? `${label} (debug)` : label);
+    const t = newTab(event === 'debug' ? T('{label} (debug)', { label }) : label, where);
+    openSession(t, target, event);
+    return t;
+  }
+  function openSession(t, target, event = 'open') {
     t.target = { ...target };
-    t.setStatus('connecting', `connecting to ${target.cluster}/${target.namespace}/${label}…`);
+    t.setStatus('connecting', T('connecting to {where}…', { where: `${target.cluster}/${target.namespace}/${t.label}` }));
+    t.fit.fit();
     const req = { ...target, cols: t.term.cols, rows: t.term.rows };
     if (!req.container) delete req.container;
     socket.emit(event, req, (ack) => {
       if (!ack || !ack.ok) {
-        t.exit(null, ack && ack.error ? ack.error.message : 'no answer from the server');
-        if (ack && ack.error && ack.error.code === 'no_shell' && event === 'open') offerDebug(t, target);
+        const err = (ack && ack.error) || { code: 'cluster_unavailable', message: T('no answer from the server') };
+        t.exit(null, window.kws.explain(err, target));
+        t.showError(window.kws.explainParts(err, target));
+        if (err.code === 'no_shell' && event === 'open') offerDebug(t, target);
         return;
       }
       t.session = ack.session;
       t.label = `${target.pod}/${ack.container}`;
       t.target.container = ack.container;
-      t.head.firstChild.textContent = t.label;
+      t.name.textContent = t.label;
       tabs.set(ack.session, t);
-      persist();
-      t.setStatus('connected', `connected: ${target.cluster}/${target.namespace}/${t.label} (${ack.shell})`);
+      layout.changed();
+      t.setStatus('connected', `${T('connected')}: ${target.cluster}/${target.namespace}/${t.label} (${ack.shell})`);
       socket.emit('resize', { session: t.session, cols: t.term.cols, rows: t.term.rows });
+      refreshSessions();
     });
   }
 
@@ -224,23 +228,37 @@
   function offerDebug(t, target) {
     const btn = document.createElement('button');
     btn.type = 'button'; btn.className = 'debug';
-    btn.textContent = 'Debug';
-    btn.title = 'add a debug container with a shell that shares this container\'s processes';
-    btn.addEventListener('click', () => { t.close(); openTerminal(target, 'debug'); });
+    btn.textContent = T('Debug');
+    btn.title = T('add a debug container with a shell that shares this container\'s processes');
+    btn.addEventListener('click', () => { t.close(); openTerminal(target, undefined, 'debug'); });
     t.status.prepend(btn, ' ');   // first: a long message is cut off at the right
   }
 
   function attach(t) {
-    t.setStatus('connecting', `re-attaching ${t.label}…`);
+    t.setStatus('connecting', T('re-attaching {label}…', { label: t.label }));
     socket.emit('attach', { session: t.session }, (ack) => {
-      if (!ack || !ack.ok) { t.exit(null, ack && ack.error ? ack.error.message : 'session lost'); return; }
+      if (!ack || !ack.ok) { t.exit(null, ack && ack.error ? ack.error.message : T('session lost')); return; }
       t.target = { ...ack.target, container: ack.container };
+      t.label = `${ack.target.pod}/${ack.container}`;
+      t.name.textContent = t.label;
       t.term.reset();
       t.term.write(new Uint8Array(ack.replay));
-      t.setStatus('connected', `connected: ${ack.target.cluster}/${ack.target.namespace}/${t.label} (${ack.shell})`);
+      t.setStatus('connected', `${T('connected')}: ${ack.target.cluster}/${ack.target.namespace}/${t.label} (${ack.shell})`);
+      t.refit();
       socket.emit('resize', { session: t.session, cols: t.term.cols, rows: t.term.rows });
+      refreshSessions();
     });
   }
+  function attachSession(id, label) {
+    if (tabs.has(id)) { tabs.get(id).activate(); return; }
+    const t = newTab(label);
+    t.session = id;
+    tabs.set(id, t);
+    layout.changed();
+    attach(t);
+  }
+
+  const refreshSessions = () => { if (window.kws && window.kws.sessions) window.kws.sessions.refresh(); };   // sessions.js
 
   // ---- socket events -------------------------------------------------------
   socket.on('output', (msg, ack) => {
@@ -252,24 +270,32 @@
   socket.on('exit', (msg) => { const t = tabs.get(msg.session); if (t) t.exit(msg.code, msg.reason); });
   socket.on('connect', () => {
     for (const t of tabs.values()) if (!t.exited) attach(t);
-    if (!restored) restore();
+    refreshSessions();
   });
   socket.on('disconnect', () => {
-    for (const t of tabs.values()) if (!t.exited) t.setStatus('reconnecting', 'connection lost, reconnecting…');
+    for (const t of tabs.values()) if (!t.exited) t.setStatus('reconnecting', T('connection lost, reconnecting…'));
   });
   socket.on('connect_error', (err) => {
-    for (const t of tabs.values()) if (!t.exited) t.setStatus('reconnecting', `cannot connect: ${err.message}`);
+    for (const t of tabs.values()) if (!t.exited) t.setStatus('reconnecting', `${T('cannot connect')}: ${err.message}`);
   });
 
-  let restored = false;
+  // Rebuild this browser tab's layout and terminals after a reload; they attach once the socket connects.
   function restore() {
-    restored = true;
-    for (const s of stored()) {
-      const t = newTab(s.label);
+    const known = new Map(prefs.tab.get('sessions', []).map((s) => [`t:${s.session}`, s]));
+    const make = (key) => {
+      const s = known.get(key);
+      if (!s) return null;
+      known.delete(key);
+      const t = new Tab(s.label);
       t.session = s.session;
       tabs.set(s.session, t);
-      attach(t);
-    }
+      return t;
+    };
+    layout.restore(prefs.tab.get('layout', null), make);
+    for (const key of [...known.keys()]) { const t = make(key); if (t) layout.add(t); }
+    const first = [...allTabs][0];
+    if (first) first.activate();
+    for (const t of allTabs) t.setStatus('connecting', T('re-attaching {label}…', { label: t.label }));
   }
 
   // ---- search --------------------------------------------------------------
@@ -283,28 +309,27 @@
     }
   });
 
-  let resizeTimer = null;
-  window.addEventListener('resize', () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => { if (active) active.fit.fit(); }, 100);
-  });
-
   // ---- start -----------------------------------------------------------------
+  applySettings();
+  restore();
   const deepLink = JSON.parse($('terminals').dataset.deepLink || '{}');
-  loadClusters(deepLink).then(() => {
-    if (!deepLink.pod) return;
+  if (deepLink.pod) {
     openTerminal(deepLink);
     // The link has done its job: a reload should re-attach this terminal, not open another.
     history.replaceState(null, '', '/');
-  }).catch(showPickerError);
-  // The container the user is looking at: the active terminal's, else the pickers'.
+  }
+  // The container the user is looking at: the active terminal's, else the tree's selection.
   function activeTarget() {
-    if (active && active.target) return { ...active.target };
-    if (!pickers.pod.value) return null;
-    return { cluster: pickers.cluster.value, namespace: pickers.namespace.value, pod: pickers.pod.value,
-      container: pickers.container.value || null };
+    if (selected && (pinned || !(active && active.target))) return { ...selected };
+    return active && active.target ? { ...active.target } : null;
   }
   const csrfToken = () => document.querySelector('meta[name=csrf-token]').content;
-  // Shared with other front-end modules (files.js) and the devtools console.
-  window.kws = { tabs, socket, activeTarget, csrfToken, api };
+  // Shared with the other front-end modules (tree.js, files.js, settings.js) and the devtools console.
+  window.kws = {
+    tabs, allTabs, socket, layout, api, ApiError, csrfToken, activeTarget, openTerminal, attachSession,
+    confirmDialog, applySettings, settings, DEFAULTS, T,
+    get active() { return active; },
+    select(target, pin) { selected = target ? { ...target } : null; pinned = !!pin; },
+    explain: (err) => err.message,   // tree.js replaces this with messages that name the next step
+  };
 })();

@@ -5,7 +5,7 @@
   const PARALLEL = 2;                       // uploads running at once from this page
   const panel = document.getElementById('files');
   if (!panel || !window.kws) return;
-  const kws = window.kws;
+  const kws = window.kws, T = kws.T;
   const el = (tag, props = {}, ...kids) => {
     const n = document.createElement(tag);
     Object.assign(n, props);
@@ -16,18 +16,18 @@
 
   // ---- skeleton ------------------------------------------------------------
   const title = el('strong', { className: 'files-title' });
-  const close = el('button', { type: 'button', textContent: '×', title: 'hide the file browser' });
-  const up = el('button', { type: 'button', textContent: '↑', title: 'parent directory' });
-  const pathInput = el('input', { className: 'files-path', ariaLabel: 'directory', spellcheck: false });
-  const refresh = el('button', { type: 'button', textContent: '⟳', title: 'refresh' });
+  const close = el('button', { type: 'button', textContent: '×', title: T('hide the file browser') });
+  const up = el('button', { type: 'button', textContent: '↑', title: T('parent directory') });
+  const pathInput = el('input', { className: 'files-path', ariaLabel: T('directory'), spellcheck: false });
+  const refresh = el('button', { type: 'button', textContent: '⟳', title: T('refresh') });
   const pickFiles = el('input', { type: 'file', multiple: true, hidden: true });
   const pickFolder = el('input', { type: 'file', multiple: true, hidden: true });
   pickFolder.setAttribute('webkitdirectory', '');
-  const uploadBtn = el('button', { type: 'button', textContent: 'Upload files…' });
-  const folderBtn = el('button', { type: 'button', textContent: 'Upload folder…' });
+  const uploadBtn = el('button', { type: 'button', textContent: T('Upload files…') });
+  const folderBtn = el('button', { type: 'button', textContent: T('Upload folder…') });
   const error = el('div', { className: 'files-error error', role: 'alert' });
-  const list = el('ul', { className: 'files-list', ariaLabel: 'directory entries' });
-  const transfers = el('ul', { className: 'files-transfers', ariaLabel: 'transfers' });
+  const list = el('ul', { className: 'files-list', ariaLabel: T('directory entries') });
+  const transfers = el('ul', { className: 'files-transfers', ariaLabel: T('transfers') });
   const drop = el('div', { className: 'files-drop', hidden: true });
   panel.append(
     el('div', { className: 'files-head' }, title, close),
@@ -35,9 +35,29 @@
     el('div', { className: 'files-actions' }, uploadBtn, folderBtn, pickFiles, pickFolder),
     error, list, transfers);
   document.body.append(drop);
-  const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: 'Files' });
+  const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: T('Files'),
+    title: T("Files of the active terminal's container, in a pane beside it") });
   const bar = document.querySelector('header.bar');
   if (bar) bar.insertBefore(toggle, document.getElementById('picker-error'));
+  // The panel is a pane of the workspace layout: beside the terminal, never over it.
+  const head = el('div', { className: 'tab files-tab', role: 'tab' }, el('span', { textContent: T('Files') }));
+  const headClose = el('button', { type: 'button', className: 'close', textContent: '×', title: T('hide the file browser') });
+  head.append(headClose);
+  const item = { key: 'files', kind: 'files', head, pane: el('section', { className: 'pane files-pane' }) };
+  item.pane.append(panel);
+  head.addEventListener('click', () => { if (item.group) item.group.show(item); });
+  headClose.addEventListener('click', (e) => { e.stopPropagation(); hide(); });
+  function place() {
+    panel.hidden = false;
+    if (item.group) { item.group.show(item); return; }
+    const beside = kws.active;
+    if (beside && beside.group) kws.layout.split(item, 'row', beside); else kws.layout.add(item);
+  }
+  function hide() {
+    panel.hidden = true;
+    toggle.classList.remove('active');
+    if (item.group) kws.layout.remove(item);
+  }
 
   // ---- state -----------------------------------------------------------------
   let target = null;         // {cluster, namespace, pod, container}
@@ -62,7 +82,7 @@
     const units = ['B', 'KB', 'MB', 'GB', 'TB'];
     let i = 0;
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-    return `${i ? n.toFixed(1) : n} ${units[i]}`;
+    return `${new Intl.NumberFormat(window.kwsLang, { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i]}`;
   }
 
   // ---- browsing --------------------------------------------------------------
@@ -76,8 +96,9 @@
   }
 
   async function load(path) {
-    if (!target) { title.textContent = 'Files: pick a pod'; list.replaceChildren(); return; }
-    title.textContent = `Files: ${target.pod}${target.container ? '/' + target.container : ''}`;
+    if (!target) { title.textContent = T('Files: pick a pod in the tree, or open a terminal'); list.replaceChildren(); return; }
+    title.textContent = T('Files: {where}', { where: `${target.pod}${target.container ? '/' + target.container : ''}` });
+    rights();
     error.textContent = '';
     const want = path === undefined ? dir : path;
     const seq = ++loads;
@@ -90,8 +111,35 @@
       panel.dataset.path = dir;                  // the directory uploads go to
       render(body.entries, body.truncated);
     } catch (e) {
-      if (seq === loads) error.textContent = e.message;   // shown in place; the listing stays as it was
+      if (seq === loads) error.textContent = kws.explainApi ? kws.explainApi(e, target.namespace) : e.message;   // in place; the listing stays
     }
+  }
+
+  // Actions the user has no right to are disabled, with the reason as their tooltip.
+  const may = (right) => !target || !kws.may || kws.may(target.cluster, target.namespace, right);
+  function rights() {
+    for (const b of [uploadBtn, folderBtn]) {
+      b.disabled = !may('upload');
+      b.title = b.disabled ? kws.denied(target.namespace, 'upload') : '';
+    }
+  }
+  // A failed download would save the JSON error as a file: ask first (HEAD) and show the error here.
+  async function fetchFile(href, name) {
+    error.textContent = '';
+    const r = await fetch(href, { method: 'HEAD', credentials: 'same-origin' }).catch(() => null);
+    if (r && r.ok) {
+      const a = el('a', { href, download: name, hidden: true });
+      document.body.append(a); a.click(); a.remove();
+      return;
+    }
+    let message = r ? `${r.status} ${r.statusText}` : T('connection lost');
+    if (r) {   // HEAD has no body: the GET's JSON error says why
+      const g = await fetch(href, { credentials: 'same-origin', headers: { Accept: 'application/json', Range: 'bytes=0-0' } })
+        .catch(() => null);
+      const body = g ? await g.json().catch(() => ({})) : {};
+      if (body.error) message = kws.explainApi(new kws.ApiError(body.error.message, g.status, body.error.code), target.namespace);
+    }
+    error.textContent = `${shown(name)}: ${message}`;
   }
 
   function render(entries, truncated) {
@@ -105,16 +153,24 @@
         name.addEventListener('click', () => load(path));
         name.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(path); });
       }
-      const get = el('a', { className: 'download', textContent: '⬇', title: `download ${shown(entry.name)}` });
+      const get = el('a', { className: 'download', textContent: '⬇', title: T('download {name}', { name: shown(entry.name) }) });
       get.href = url(target, 'download', entry.type === 'dir' ? { path, archive: 'tar.gz' } : { path });
       get.setAttribute('download', '');
+      if (!may('download')) {
+        get.removeAttribute('href');
+        get.classList.add('disabled');
+        get.setAttribute('aria-disabled', 'true');
+        get.title = kws.denied(target.namespace, 'download');
+      } else if (entry.type !== 'dir') {
+        get.addEventListener('click', (e) => { e.preventDefault(); fetchFile(get.href, entry.name); });
+      }
       const meta = el('span', { className: 'meta',
-        textContent: `${entry.type === 'dir' ? '' : size(entry.size)} ${new Date(entry.mtime * 1000).toLocaleString()}` });
+        textContent: `${entry.type === 'dir' ? '' : size(entry.size)} ${new Date(entry.mtime * 1000).toLocaleString(window.kwsLang)}` });
       const li = el('li', {}, name, meta, get);
       li.dataset.name = entry.name;
       return li;
     }));
-    if (truncated) list.append(el('li', { className: 'meta', textContent: '… more entries not shown' }));
+    if (truncated) list.append(el('li', { className: 'meta', textContent: T('… more entries not shown') }));
   }
 
   // ---- uploads -----------------------------------------------------------------
@@ -122,7 +178,7 @@
   let running = 0;
 
   function enqueue(items) {
-    if (!target) { error.textContent = 'pick a pod (or open a terminal) first'; return; }
+    if (!target) { error.textContent = T('pick a pod (or open a terminal) first'); return; }
     if (panel.hidden) show();
     const t = { ...target };
     const into = dir || '.';
@@ -147,8 +203,8 @@
       this.bar = el('progress', { max: 100, value: 0 });
       this.pct = el('span', { className: 'pct', textContent: '0 %' });
       this.speed = el('span', { className: 'speed' });
-      this.status = el('span', { className: 'status-text', textContent: 'queued' });
-      this.cancel = el('button', { type: 'button', textContent: 'Cancel', className: 'cancel' });
+      this.status = el('span', { className: 'status-text', textContent: T('queued') });
+      this.cancel = el('button', { type: 'button', textContent: T('Cancel'), className: 'cancel' });
       this.cancel.addEventListener('click', () => this.abort());
       this.li = el('li', { className: 'transfer' },
         el('span', { className: 'name', textContent: shown(rel) }), this.bar, this.pct, this.speed, this.status, this.cancel);
@@ -157,7 +213,7 @@
     }
     abort() {
       this.cancelled = true;
-      if (this.xhr) this.xhr.abort(); else this.finish('cancelled', 'cancelled');
+      if (this.xhr) this.xhr.abort(); else this.finish('cancelled', T('cancelled'));
     }
     finish(state, text) {
       this.li.classList.add(state);
@@ -172,7 +228,7 @@
         xhr.open('PUT', url(this.t, 'upload', { path: this.path, mkdirs: this.rel.includes('/') ? '1' : '0' }));
         xhr.setRequestHeader('X-CSRFToken', kws.csrfToken());
         xhr.setRequestHeader('Accept', 'application/json');
-        this.status.textContent = 'uploading';
+        this.status.textContent = T('uploading');
         xhr.upload.onprogress = (e) => {
           if (!e.lengthComputable) return;
           const p = e.total ? Math.floor((e.loaded / e.total) * 100) : 100;
@@ -187,14 +243,14 @@
           if (xhr.status === 200) {
             this.bar.value = 100;
             this.pct.textContent = '100 %';
-            this.finish('done', 'done');
+            this.finish('done', T('done'));
           } else {
-            this.finish('failed', body.error ? body.error.message : `failed (HTTP ${xhr.status})`);
+            this.finish('failed', body.error ? body.error.message : T('failed (HTTP {status})', { status: xhr.status }));
           }
           resolve();
         };
-        xhr.onerror = () => { this.finish('failed', 'connection lost'); resolve(); };
-        xhr.onabort = () => { this.finish('cancelled', 'cancelled'); resolve(); };
+        xhr.onerror = () => { this.finish('failed', T('connection lost')); resolve(); };
+        xhr.onabort = () => { this.finish('cancelled', T('cancelled')); resolve(); };
         xhr.send(this.file);
       });
     }
@@ -235,7 +291,7 @@
     if (!hasFiles(e)) return;
     depth += 1;
     follow();
-    drop.textContent = target ? `Drop to upload into ${target.pod}:${dir || '~'}` : 'Pick a pod to upload into';
+    drop.textContent = target ? T('Drop to upload into {where}', { where: `${target.pod}:${dir || '~'}` }) : T('Pick a pod to upload into');
     drop.hidden = false;
   });
   window.addEventListener('dragleave', () => { depth = Math.max(0, depth - 1); if (!depth) drop.hidden = true; });
@@ -250,9 +306,14 @@
   });
 
   // ---- controls ------------------------------------------------------------------
-  function show() { panel.hidden = false; toggle.classList.add('active'); if (!follow()) load(); }
-  toggle.addEventListener('click', () => { if (panel.hidden) show(); else { panel.hidden = true; toggle.classList.remove('active'); } });
-  close.addEventListener('click', () => { panel.hidden = true; toggle.classList.remove('active'); });
+  function show(pin) {
+    if (pin) kws.select(pin, true);
+    place();
+    toggle.classList.add('active');
+    if (!follow()) load();
+  }
+  toggle.addEventListener('click', () => { if (panel.hidden) show(); else hide(); });
+  close.addEventListener('click', hide);
   up.addEventListener('click', () => load(parent(dir)));
   refresh.addEventListener('click', () => load());
   pathInput.addEventListener('input', () => { edits += 1; });
@@ -266,5 +327,5 @@
   pickFiles.addEventListener('change', picked(pickFiles));
   pickFolder.addEventListener('change', picked(pickFolder));
   setInterval(follow, 1000);      // the active terminal or the pickers changed
-  kws.files = { show, load, enqueue };
+  kws.files = { show, hide, load, enqueue };
 })();

@@ -32,11 +32,18 @@ def type_line(page, text: str) -> None:
 
 
 def open_from_pickers(page, namespace="demo", pod="web-1") -> None:
-    page.wait_for_function("() => document.querySelectorAll('#namespace option').length > 0")
-    page.select_option("#namespace", namespace)
-    page.wait_for_function(f"() => [...document.querySelectorAll('#pod option')].some(o => o.value === '{pod}')")
-    page.select_option("#pod", pod)
-    page.click("#open")
+    """Open a terminal from the sidebar tree: expand the namespace, press the pod's >_ button."""
+    open_pod(page, namespace, pod)
+
+
+def open_pod(page, namespace="demo", pod="web-1") -> None:
+    ns = page.locator(f'#tree li.namespace[data-namespace="{namespace}"]')
+    ns.wait_for()
+    if ns.get_attribute("aria-expanded") != "true":
+        ns.locator(":scope > .row").click()
+    row = ns.locator(f'li.pod[data-pod="{pod}"] > .row')
+    row.hover()
+    row.locator("button.open-term").click()
     page.wait_for_selector(".pane.active .status.connected")
 
 
@@ -97,10 +104,15 @@ def test_closing_the_tab_ends_the_shell(page, target):
     type_line(page, "echo PID=$$")
     pid = int(wait_screen(page, r"PID=(\d+)").group(1))
     page.click(".tab.active .close")
+    page.wait_for_selector("#confirm[open]")
+    assert "End the shell" in page.locator("#confirm .confirm-text").inner_text()
+    page.click("#confirm .confirm-yes")
     assert target.wait_dead(pid), "closing the tab must end the shell"
-    # With no terminal left, the file browser follows the pickers again, not the closed tab.
-    page.select_option("#pod", target.other_pod)
+    # With no terminal left, the file browser follows the tree's selection, not the closed tab.
+    ns = page.locator(f'#tree li.namespace[data-namespace="{target.namespace}"]')
+    ns.locator(f'li.pod[data-pod="{target.other_pod}"] > .row .label').click()
     assert page.evaluate("() => window.kws.activeTarget().pod") == target.other_pod
+    assert page.locator("#empty").is_visible()
 
 
 def test_deep_link_with_open_terminals_and_visible_status(page, server):

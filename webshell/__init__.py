@@ -47,6 +47,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .auth.token_views import bp as tokens_bp
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
+    from .logs.views import bp as logs_bp
     from .kube.clusters import ClusterRegistry
     from .kube.shell import ShellStarter
     from .ops import views as ops
@@ -55,7 +56,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
-    for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp):
+    for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
     schema.init_app(app)
     access.init_app(app)
@@ -64,6 +65,8 @@ def create_app(config: Config | None = None) -> Flask:
                                          cfg.DEBUG_IMAGE, cfg.DEBUG_START_TIMEOUT))
     socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
     errors.register_handlers(app)
+    from . import i18n
+    i18n.init_app(app)
     cli.init_app(app)
     ops.init_app(app)   # before _security: health and metrics skip origin, token and CSRF checks
     _security(app)

@@ -23,8 +23,8 @@ from .models import AuditEvent, Rule, User
 log = logging.getLogger("webshell.audit")
 
 # Actions checked by callers.
-LIST, EXEC, UPLOAD, DOWNLOAD, DEBUG = "list", "exec", "upload", "download", "debug"
-_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download", DEBUG: "can_debug"}
+LIST, EXEC, UPLOAD, DOWNLOAD, DEBUG, LOGS = "list", "exec", "upload", "download", "debug", "logs"
+_FLAGS = {EXEC: "can_exec", UPLOAD: "can_upload", DOWNLOAD: "can_download", DEBUG: "can_debug", LOGS: "can_logs"}
 _COLUMNS = ("cluster", "namespace", "pod")
 _app: Flask | None = None
 # Audit events that could not be stored even after retries (for /api/stats and metrics).
@@ -92,9 +92,23 @@ def check(user, action: str, cluster: str, namespace: str | None = None) -> None
     if allowed(user, action, cluster, namespace):
         return
     audit("access.denied", user, action=action, cluster=cluster, namespace=namespace)
-    where = f"namespace '{namespace}' of cluster '{cluster}'" if namespace else f"cluster '{cluster}'"
-    verb = "see" if action == LIST else action
-    raise Forbidden(f"you may not {verb} in {where}")
+    raise Forbidden(_denied(action, cluster, namespace))
+
+
+def _denied(action: str, cluster: str, namespace: str | None) -> str:
+    """The refusal in the request's language (English outside a request)."""
+    from flask_babel import gettext, lazy_gettext as _l  # noqa: F401 - _l marks the verbs for extraction
+    verbs = {LIST: _l("see"), EXEC: _l("exec"), UPLOAD: _l("upload"), DOWNLOAD: _l("download"), LOGS: _l("read logs")}
+    try:
+        verb = str(verbs[action])
+        if namespace:
+            return gettext("you may not %(verb)s in namespace '%(ns)s' of cluster '%(cluster)s'",
+                           verb=verb, ns=namespace, cluster=cluster)
+        return gettext("you may not %(verb)s in cluster '%(cluster)s'", verb=verb, cluster=cluster)
+    except (RuntimeError, KeyError):   # no app or request context: the plain English words
+        where = f"namespace '{namespace}' of cluster '{cluster}'" if namespace else f"cluster '{cluster}'"
+        verb = {LIST: "see", LOGS: "read logs"}.get(action, action)
+        return f"you may not {verb} in {where}"
 
 
 def visible(user, cluster: str, namespaces: list[str]) -> list[str]:

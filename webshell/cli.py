@@ -137,13 +137,14 @@ def rules(app: Flask) -> None:
     @click.option("--upload", is_flag=True, help="may upload files")
     @click.option("--download", is_flag=True, help="may download files")
     @click.option("--debug", is_flag=True, help="may add debug containers to pods (with --exec: a shell in them)")
-    def add_rule(username, role, clusters, namespaces, can_exec, upload, download, debug) -> None:
+    @click.option("--logs", is_flag=True, help="may read container logs")
+    def add_rule(username, role, clusters, namespaces, can_exec, upload, download, debug, logs) -> None:
         """Allow a user or role to see matching namespaces, and optionally exec/upload/download there."""
         if bool(username) == bool(role):
             raise click.ClickException("give exactly one of --user and --role")
         rule = Rule(user=_user(username) if username else None, role=_role(role), clusters=clusters,
                     namespaces=namespaces, can_exec=can_exec, can_upload=upload, can_download=download,
-                    can_debug=debug)
+                    can_debug=debug, can_logs=logs)
         db.session.add(rule)
         db.session.commit()
         access.audit("rule.add", "(cli)", rule=rule.describe())

@@ -108,6 +108,11 @@ class Config:
         self.HTTP_TIMEOUT = _float("HTTP_TIMEOUT", 300.0)        # idle client socket (not websockets)
         self.PING_INTERVAL = _float("PING_INTERVAL", 25.0)       # Socket.IO ping (proxies' read timeout > this)
         self.PING_TIMEOUT = _float("PING_TIMEOUT", 20.0)
+        # Console page (issue 16)
+        self.SEARCH_MAX_RESULTS = _int("SEARCH_MAX_RESULTS", 200)   # pods one search answers with
+        self.LOGS_CHUNK = _int("LOGS_CHUNK", 64 * 1024)             # largest piece of a log stream held at once
+        self.LOGS_IDLE_SECONDS = _float("LOGS_IDLE_SECONDS", 300.0)  # a quiet follow ends (the page resumes)
+        self.LOGS_MAX_TAIL = _int("LOGS_MAX_TAIL", 100000)          # largest `tail`
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

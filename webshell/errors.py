@@ -90,4 +90,20 @@ def register_handlers(app) -> None:
     def _handle(err: WebshellError):
         if wants_json():
             return error_json(err.code, err.message, err.status)
-        return render_template("error.html", error=err), err.status
+        return render_template("error.html", status=err.status, message=err.message), err.status
+
+    from werkzeug.exceptions import HTTPException, InternalServerError
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        """Werkzeug's own errors (unknown URL, wrong method, ...) in the app's words and style."""
+        if wants_json():
+            return error_json((err.name or "error").lower().replace(" ", "_"), err.description or err.name,
+                              err.code)
+        return render_template("error.html", status=err.code, message=None), err.code
+
+    @app.errorhandler(InternalServerError)
+    def _internal(err: InternalServerError):
+        if wants_json():
+            return error_json("internal", "the server failed; the error is in its log", 500)
+        return render_template("error.html", status=500, message=None), 500

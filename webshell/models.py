@@ -83,12 +83,14 @@ class Rule(db.Model):
     can_upload = db.Column(db.Boolean, nullable=False, default=False)
     can_download = db.Column(db.Boolean, nullable=False, default=False)
     can_debug = db.Column(db.Boolean, nullable=False, default=False)   # add debug containers to pods
+    can_logs = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     user = db.relationship("User", backref=db.backref("rules", cascade="all, delete-orphan", passive_deletes=True))
 
     def describe(self) -> str:
         who = f"user {self.user.username}" if self.user_id else f"role {self.role}"
         can = [a for a, ok in (("exec", self.can_exec), ("upload", self.can_upload),
-                               ("download", self.can_download), ("debug", self.can_debug)) if ok]
+                               ("download", self.can_download), ("debug", self.can_debug),
+                               ("logs", self.can_logs)) if ok]
         return f"#{self.id} {who}: {self.clusters}/{self.namespaces} list{''.join(',' + c for c in can)}"
 
 

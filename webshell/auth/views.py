@@ -5,6 +5,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access, events
@@ -44,7 +45,7 @@ def login():
     if wait > 0:
         log.warning("login throttled: user=%s ip=%s", username, request.remote_addr)
         access.audit("login.throttled", username[:80] or None)
-        flash(f"Too many failed logins. Try again in {int(wait) + 1} seconds.")
+        flash(gettext("Too many failed logins. Try again in %(n)s seconds.", n=int(wait) + 1))
         return render_template("login.html", next=request.form.get("next", "")), 429
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     good = verify_password(user, password)     # as slow for an unknown name as for a known one
@@ -53,7 +54,7 @@ def login():
         log.info("login failed: user=%s ip=%s", username, request.remote_addr)
         access.audit("login.failed", user if user is not None else (username[:80] or None),
                      why="account disabled" if good else "bad credentials")
-        flash("Wrong user name or password, or the account is disabled.")
+        flash(gettext("Wrong user name or password, or the account is disabled."))
         return render_template("login.html", next=request.form.get("next", "")), 401
     _throttle().succeeded(*keys)
     login_user(user)

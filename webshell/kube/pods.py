@@ -29,8 +29,21 @@ def _container_summaries(pod) -> list[dict]:
         state = "waiting"
         if st and st.state:
             state = "running" if st.state.running else "terminated" if st.state.terminated else "waiting"
-        out.append({"name": c.name, "image": c.image, "ready": bool(st and st.ready), "state": state})
+        out.append({"name": c.name, "image": c.image, "ready": bool(st and st.ready), "state": state,
+                    "restarts": (st.restart_count or 0) if st else 0,
+                    "reason": _reason(st)})
     return out
+
+
+def _reason(st) -> str | None:
+    """Why a container is not running (CrashLoopBackOff, ErrImagePull, Completed...), or None."""
+    if st is None or st.state is None:
+        return None
+    if st.state.waiting:
+        return st.state.waiting.reason
+    if st.state.terminated:
+        return st.state.terminated.reason
+    return None
 
 
 def summarize(pod) -> dict:
@@ -38,7 +51,8 @@ def summarize(pod) -> dict:
             "phase": pod.status.phase, "node": pod.spec.node_name,
             "deleting": pod.metadata.deletion_timestamp is not None,
             "default_container": default_container(pod),
-            "containers": _container_summaries(pod)}
+            "containers": _container_summaries(pod),
+            "created": pod.metadata.creation_timestamp.isoformat() if pod.metadata.creation_timestamp else None}
 
 
 def list_pods(reg: ClusterRegistry, cluster: str, namespace: str,

@@ -40,9 +40,7 @@ def list_clusters():
     return jsonify(clusters=access.visible_clusters(current_user, clusters().names()))
 
 
-@bp.get("/api/clusters/<cluster>/namespaces")
-@login_required
-def list_namespaces(cluster: str):
+def _visible_namespaces(cluster: str) -> list[str]:
     k8s_names.cluster(cluster)
     access.check(current_user, access.LIST, cluster)
     headers = access.impersonation(current_user)
@@ -55,7 +53,45 @@ def list_namespaces(cluster: str):
         # Impersonated users often may not list namespaces (a cluster-wide right): offer the
         # names the rules allow; the cluster still decides on what is inside each of them.
         names = pods.list_namespaces(clusters(), cluster)
-    return jsonify(namespaces=access.visible(current_user, cluster, names))
+    visible = access.visible(current_user, cluster, names)
+    access.done_with_database()
+    return visible
+
+
+@bp.get("/api/clusters/<cluster>/namespaces")
+@login_required
+def list_namespaces(cluster: str):
+    return jsonify(namespaces=_visible_namespaces(cluster))
+
+
+@bp.get("/api/clusters/<cluster>/rights")
+@login_required
+def rights(cluster: str):
+    """What the user may do in each namespace they see: the page hides or disables the rest."""
+    actions = (access.EXEC, access.UPLOAD, access.DOWNLOAD, access.LOGS, access.DEBUG)
+    return jsonify(namespaces={ns: {a: access.allowed(current_user, a, cluster, ns) for a in actions}
+                               for ns in _visible_namespaces(cluster)})
+
+
+@bp.get("/api/clusters/<cluster>/pods")
+@login_required
+def search_pods(cluster: str):
+    """Pods whose name contains ?q= in every namespace the user may see, each namespace checked."""
+    q = (request.args.get("q") or "").strip().lower()
+    limit = current_app.config["SEARCH_MAX_RESULTS"]
+    headers = access.impersonation(current_user)
+    found: list[dict] = []
+    for ns in _visible_namespaces(cluster):
+        access.check(current_user, access.LIST, cluster, ns)
+        access.done_with_database()
+        try:
+            listed = pods.list_pods(clusters(), cluster, ns, headers)
+        except Forbidden:   # impersonated: the cluster's RBAC may hide a namespace the rules show
+            continue
+        found.extend(p for p in listed if q in p["name"].lower())
+        if len(found) > limit:
+            break
+    return jsonify(pods=found[:limit], truncated=len(found) > limit)
 
 
 @bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")

@@ -1,0 +1,1 @@
+"""The logs pane's HTTP route."""
