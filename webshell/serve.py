@@ -40,8 +40,8 @@ def shutdown_on_signals(app: Flask) -> None:
     signal.signal(signal.SIGINT, _handler)
 
 
-def run(app: Flask) -> None:
-    """Serve `app` with Flask-SocketIO's server for the configured async mode."""
+def run(app: Flask, **options) -> None:
+    """Serve `app` with Flask-SocketIO's server for the configured async mode (`options`: socketio.run's)."""
     start_background(app)
     shutdown_on_signals(app)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **options)

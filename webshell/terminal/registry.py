@@ -147,9 +147,9 @@ class SessionRegistry:
         for s in self.sessions(owner):
             s.close(reason)
 
-    def shutdown(self, reason: str = "server shutting down") -> None:
-        """Close every session and wait (bounded) until their shells are hung up."""
-        timeout = self.settings.shutdown_timeout
+    def shutdown(self, reason: str = "server shutting down", timeout: float | None = None) -> None:
+        """Close every session and wait (bounded: `timeout`, else the setting) until their shells are hung up."""
+        timeout = self.settings.shutdown_timeout if timeout is None else timeout
         self._stopping = True
         sessions = self.sessions()
         for s in sessions:
