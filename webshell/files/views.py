@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
 from werkzeug.exceptions import ClientDisconnected
 
-from .. import access
+from .. import access, names
 from ..errors import BadRequest, Forbidden, TransferFailed, WebshellError
 from ..extensions import csrf
 from ..kube import download as dl
@@ -36,6 +36,7 @@ def _slots() -> Slots:
 def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Conn:
     """Check the user may, resolve the container, and say how to exec into it."""
     where = {"cluster": cluster, "namespace": namespace, "pod": pod, "path": path}
+    names.target(cluster, namespace, pod, request.args.get("container") or None)
     try:
         access.check(current_user, action, cluster, namespace)
     except Forbidden:

@@ -13,7 +13,7 @@ import os
 import socket
 import ssl
 import threading
-from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.parse import quote, urlencode, urlparse, urlunparse
 
 import certifi
 import websocket
@@ -51,7 +51,7 @@ class ExecStream:
         query = [("command", a) for a in argv] + [
             ("container", container), ("stdin", _b(stdin)), ("stdout", "true"),
             ("stderr", _b(stderr and not tty)), ("tty", _b(tty))]
-        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/exec"
         url = _ws_url(cfg.host, path, query)
         hdrs = [f"{k}: {v}" for k, v in _auth_headers(cfg).items()]
         hdrs += [f"{k}: {v}" for k, v in (headers or {}).items()]

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from .. import access
+from .. import names as k8s_names
 from ..errors import Forbidden
 from ..kube import pods
 from ..kube.clusters import ClusterRegistry
@@ -28,6 +29,7 @@ def deep_link(cluster: str, namespace: str, pod: str):
     """Open the console straight on a terminal; ?container= picks one."""
     link = {"cluster": cluster, "namespace": namespace, "pod": pod,
             "container": request.args.get("container") or None}
+    k8s_names.target(cluster, namespace, pod, link["container"])
     return render_template("console.html", deep_link=link)
 
 
@@ -40,6 +42,7 @@ def list_clusters():
 @bp.get("/api/clusters/<cluster>/namespaces")
 @login_required
 def list_namespaces(cluster: str):
+    k8s_names.cluster(cluster)
     access.check(current_user, access.LIST, cluster)
     headers = access.impersonation(current_user)
     try:
@@ -56,6 +59,7 @@ def list_namespaces(cluster: str):
 @bp.get("/api/clusters/<cluster>/namespaces/<namespace>/pods")
 @login_required
 def list_pods(cluster: str, namespace: str):
+    k8s_names.target(cluster, namespace)
     access.check(current_user, access.LIST, cluster, namespace)
     return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, access.impersonation(current_user)))
 

@@ -1,6 +1,7 @@
 """Defensive checks of Socket.IO payloads; each failure is a BadRequest with a clear message."""
 from __future__ import annotations
 
+from .. import names
 from ..errors import BadRequest
 
 MAX_NAME = 253
@@ -43,9 +44,11 @@ def open_request(data, max_size: int) -> dict:
         if (not isinstance(command, list) or not command or len(command) > MAX_ARGS
                 or not all(isinstance(a, str) and len(a) <= MAX_ARG for a in command)):
             raise BadRequest("'command' must be a non-empty list of strings")
-    return {"cluster": _name(d, "cluster"), "namespace": _name(d, "namespace"), "pod": _name(d, "pod"),
-            "container": _name(d, "container", required=False), "command": command,
-            "cols": _size(d, "cols", max_size), "rows": _size(d, "rows", max_size)}
+    out = {"cluster": _name(d, "cluster"), "namespace": _name(d, "namespace"), "pod": _name(d, "pod"),
+           "container": _name(d, "container", required=False), "command": command,
+           "cols": _size(d, "cols", max_size), "rows": _size(d, "rows", max_size)}
+    names.target(out["cluster"], out["namespace"], out["pod"], out["container"])   # Kubernetes name rules
+    return out
 
 
 def input_request(data, max_bytes: int) -> tuple[str, bytes]:
