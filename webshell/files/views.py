@@ -218,7 +218,7 @@ def upload_many(cluster: str, namespace: str, pod: str):
                                     cfg["MAX_UPLOAD_BYTES"], cfg["MAX_UPLOAD_FILES"], cfg["TRANSFER_TMPDIR"] or None):
             dest = directory.rstrip("/") + "/" + part.relpath
             done = transfer.upload(conn, dest, part.size, multipart.read_chunks(part.body, cfg["TRANSFER_CHUNK"]),
-                                   mkdirs="/" in part.relpath)
+                                   below=directory)   # never through a symbolic link below `directory`
             access.audit("file.upload", current_user, **_where(conn, dest), size=done.size, sha256=done.sha256)
             results.append(done.to_dict())
     except WebshellError as e:

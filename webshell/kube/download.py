@@ -7,19 +7,21 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from ..errors import TransferFailed, WebshellError
-from .remote import Conn, Remote
+from .remote import Conn, Remote, operand
 
 log = logging.getLogger(__name__)
 
-# $1 the file. Says `dir` for a directory, else `file SIZE MTIME`, then reads "START LENGTH"
+# Error lines never carry the path (it may hold a newline): the server knows which path it asked for.
+# $1 the file ("./" before a relative name: `-` is no stdin). Says `dir` for a directory, else `file SIZE MTIME`, then reads "START LENGTH"
 # from stdin and sends those bytes.
 READ_FILE = r'''
 f=$1
 need stat head tail
 if [ -d "$f" ]; then printf 'kws:dir\n'; exit 0; fi
+[ -e "$f" ] || [ -L "$f" ] || { printf 'kws:error No such file or directory\n'; exit 1; }
 st=$(stat -L -c '%s %Y' -- "$f") || exit 1
-[ -f "$f" ] || { printf 'kws:error %s: not a regular file\n' "$f"; exit 1; }
-[ -r "$f" ] || { printf 'kws:error %s: Permission denied\n' "$f"; exit 1; }
+[ -f "$f" ] || { printf 'kws:error not a regular file\n'; exit 1; }
+[ -r "$f" ] || { printf 'kws:error Permission denied\n'; exit 1; }
 printf 'kws:file %s\n' "$st"
 read -r s n || exit 1
 [ "$n" -gt 0 ] || exit 0
@@ -32,7 +34,7 @@ need tar
 [ "$3" = 1 ] && need gzip
 cd -- "$1" || exit 1
 if [ -L "$2" ] && [ -d "$2" ]; then cd -- "$2" || exit 1; set -- "$1" . "$3"; fi
-[ -r "$2" ] || { printf 'kws:error %s: Permission denied\n' "$2"; exit 1; }
+[ -r "$2" ] || { printf 'kws:error Permission denied\n'; exit 1; }
 printf 'kws:tar\n'
 if [ "$3" = 1 ]; then exec tar -czf - -- "$2"; else exec tar -cf - -- "$2"; fi
 '''
@@ -60,7 +62,7 @@ class Download:
         return self
 
     def _start(self) -> tuple[Remote, FileInfo | None]:
-        remote = Remote.start(self.conn, READ_FILE, [self.path], "download", self.path, stdin=True)
+        remote = Remote.start(self.conn, READ_FILE, [operand(self.path)], "download", self.path, stdin=True)
         try:
             head = remote.line().split()
             if head == [b"dir"]:
@@ -146,7 +148,7 @@ def archive(conn: Conn, path: str, gzip: bool) -> Iterator[bytes]:
     A failure mid-way (an unreadable file...) raises, so the response is aborted.
     """
     parent, entry = archive_entry(path)
-    remote = Remote.start(conn, TAR, [parent, entry, "1" if gzip else "0"], "archive", path)
+    remote = Remote.start(conn, TAR, [operand(parent), entry, "1" if gzip else "0"], "archive", path)
     try:
         if remote.line() != b"tar":
             raise TransferFailed(f"unexpected answer from the container for '{path}'")

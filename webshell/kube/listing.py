@@ -9,16 +9,16 @@ import stat
 from dataclasses import asdict, dataclass
 
 from ..errors import TransferFailed
-from .remote import Conn, Remote
+from .remote import Conn, Remote, operand
 
-# $1 the directory. Prints `list`, the absolute path + NUL, one `/MODEHEX/SIZE/MTIME/./NAME\n`
+# $1 the directory ("./" before a relative name: `cd -` is not a directory). Prints `list`, the absolute path + NUL, one `/MODEHEX/SIZE/MTIME/./NAME\n`
 # record per entry, NUL, then `./NAME` NUL `TARGET\n` NUL for each symlink.
 LIST = r'''
 d=$1
 need find stat
-[ -e "$d" ] || { printf 'kws:error %s: No such file or directory\n' "$d"; exit 1; }
-[ -d "$d" ] || { printf 'kws:error %s: Not a directory\n' "$d"; exit 1; }
-[ -r "$d" ] && [ -x "$d" ] || { printf 'kws:error %s: Permission denied\n' "$d"; exit 1; }
+[ -e "$d" ] || { printf 'kws:error No such file or directory\n'; exit 1; }
+[ -d "$d" ] || { printf 'kws:error Not a directory\n'; exit 1; }
+[ -r "$d" ] && [ -x "$d" ] || { printf 'kws:error Permission denied\n'; exit 1; }
 cd -- "$d" || exit 1
 printf 'kws:list\n'; pwd -P; printf '\0'
 find . ! -name . -prune -exec stat -c '/%f/%s/%Y/%n' -- {} + 2>/dev/null
@@ -89,7 +89,7 @@ def parse(out: bytes, limit: int) -> tuple[str, list[Entry], bool]:
 
 def list_dir(conn: Conn, path: str, limit: int, max_bytes: int) -> tuple[str, list[Entry], bool]:
     """List `path` (the container's working directory when empty)."""
-    remote = Remote.start(conn, LIST, [path or "."], "list", path or ".")
+    remote = Remote.start(conn, LIST, [operand(path or ".")], "list", path or ".")
     try:
         if remote.line() != b"list":
             raise TransferFailed(f"unexpected answer from the container for '{path}'")

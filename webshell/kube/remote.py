@@ -27,6 +27,11 @@ PRELUDE = ('LC_ALL=C; export LC_ALL; '
            'need() { for t do command -v "$t" >/dev/null 2>&1 || { printf "kws:missing %s\\n" "$t"; exit 127; }; done; }; ')
 
 
+def operand(path: str) -> str:
+    """A path as a command's operand: `./` before a relative one, so `-`, `--`, `-n` are names, not options or stdin."""
+    return path if path.startswith("/") else "./" + path
+
+
 @dataclass(frozen=True)
 class Conn:
     """Where and how to exec: the API client, the target, the timeout and extra headers."""
@@ -88,7 +93,7 @@ class Remote:
                 del self._buf[:nl + 1]
                 if not raw.startswith(MARK):
                     raise TransferFailed(f"unexpected output from the container while trying to {self.what}")
-                if raw.startswith((b"kws:error ", b"kws:missing ")):
+                if raw.startswith((b"kws:error ", b"kws:missing ", b"kws:symlink ")):
                     while self.pull():       # let the script end, keeping its stderr
                         pass
                     raise self.failure(raw + b"\n")
@@ -135,6 +140,14 @@ class Remote:
         self.stream.close()
 
 
+class SymlinkRefused(Forbidden):
+    """A folder upload met a symbolic link below its target (`depth`: the how-manieth name)."""
+
+    def __init__(self, message: str, depth: int = 0):
+        super().__init__(message)
+        self.depth = depth
+
+
 # (fragment of a message, error class, what to say)
 _ERRNO = [
     ("Permission denied", Forbidden, "permission denied"),
@@ -156,8 +169,14 @@ def classify(stdout: str, stderr: str, reason: str, what: str, path: str, starte
         if line.startswith("kws:missing "):
             tool = line.split(" ", 1)[1].strip()[:64]
             return MissingTool(f"cannot {what}: the container has no '{tool}'", tool=tool)
+        if line.startswith("kws:symlink "):
+            depth = line.split(" ", 1)[1].strip()
+            return SymlinkRefused(f"cannot {what} '{path}': a symbolic link is in the way",
+                                  int(depth) if depth.isdigit() else 0)
         if line.startswith("kws:error "):
             stderr = line.split(" ", 1)[1] + "\n" + stderr
+    if path:
+        stderr = stderr.replace(path, "")   # the tools name the path: its text must not decide the error
     for fragment, cls, said in _ERRNO:
         if fragment in stderr:
             return cls(f"cannot {what} '{path}': {said}")

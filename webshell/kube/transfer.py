@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import BadRequest, TransferFailed, WebshellError
-from .remote import Conn, Remote
+from .remote import Conn, Remote, SymlinkRefused, operand
 
 log = logging.getLogger(__name__)
 STDERR_SETTLE = 1.0     # seconds to wait for the end of a failing writer's message
 
-# $1 destination, $2 temporary (same directory), $3 size, $4 "1" to create the directory, $5 the directory.
+# $1 destination, $2 temporary (same directory), $3 size, $4 "1" to create the directory (mkdir -p),
+# "2" for a part of a folder upload, $5 the directory; for "2", $6 the upload's target directory and
+# $7 the part's directory below it. A folder part walks down from the target one name at a time,
+# creating what is missing and refusing any symbolic link on the way or at the destination
+# (`kws:symlink N`: the Nth name below the target), so it never writes outside the target.
 # The writer is `head -c SIZE`, started through `sh -c` so that it can announce its own PID
 # (`exec` keeps it) on fd 5 while its output goes to the file. Where the container has
 # `sha256sum` and `tee`, the stream is hashed while it is written, in one pass.
@@ -30,9 +34,20 @@ UPLOAD = r'''
 dest=$1 tmp=$2 size=$3 dir=$5
 need head mv rm wc
 if [ "$4" = 1 ]; then need mkdir; mkdir -p -- "$dir" || exit 1; fi
-[ -e "$dir" ] || { printf 'kws:error %s: No such file or directory\n' "$dir"; exit 1; }
-[ -d "$dir" ] || { printf 'kws:error %s: Not a directory\n' "$dir"; exit 1; }
-[ -d "$dest" ] && { printf 'kws:error %s: Is a directory\n' "$dest"; exit 1; }
+if [ "$4" = 2 ]; then
+  p=$6 rest=$7 i=0
+  while [ -n "$rest" ]; do
+    c=${rest%%/*}; if [ "$c" = "$rest" ]; then rest=; else rest=${rest#*/}; fi
+    p=$p/$c; i=$((i + 1))
+    [ -L "$p" ] && { printf 'kws:symlink %s\n' "$i"; exit 1; }
+    if [ ! -e "$p" ]; then need mkdir; mkdir -- "$p" || exit 1; fi
+    [ -d "$p" ] || { printf 'kws:error Not a directory\n'; exit 1; }
+  done
+  [ -L "$dest" ] && { printf 'kws:symlink %s\n' "$((i + 1))"; exit 1; }
+fi
+[ -e "$dir" ] || { printf 'kws:error No such file or directory\n'; exit 1; }
+[ -d "$dir" ] || { printf 'kws:error Not a directory\n'; exit 1; }
+[ -d "$dest" ] && { printf 'kws:error Is a directory\n'; exit 1; }
 : > "$tmp" || exit 1
 exec 3<&0 4>&1
 writer='printf "kws:pid %s %s\n" "$1" "$$" >&5; exec head -c "$2"'
@@ -86,15 +101,35 @@ def temp_name(dest: str) -> str:
     return posixpath.join(directory, name) if directory else name
 
 
-def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bool = False) -> Uploaded:
-    """Write exactly `size` bytes from `chunks` to `dest`; raise unless verified and renamed."""
+def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bool = False,
+           below: str | None = None) -> Uploaded:
+    """Write exactly `size` bytes from `chunks` to `dest`; raise unless verified and renamed.
+
+    `below`: `dest` is a part of a folder upload into that directory; missing directories
+    are created and no symbolic link below it is followed (SymlinkRefused names the link).
+    """
     if not dest or dest.endswith("/"):
         raise BadRequest("the destination must be a file path")
     directory = posixpath.dirname(dest) or "."
     tmp = temp_name(dest)
     what = "upload to"
-    remote = Remote.start(conn, UPLOAD, [dest, tmp, str(size), "1" if mkdirs else "0", directory],
-                          what, dest, stdin=True)
+    args = [operand(dest), operand(tmp), str(size), "1" if mkdirs else "0", operand(directory)]
+    rel = ""
+    if below is not None:
+        base = below.rstrip("/") or "/"
+        rel = check_relative(dest[len(base.rstrip("/")) + 1:])
+        args[3:] = ["2", operand(directory), operand(base), posixpath.dirname(rel)]
+    try:
+        return _upload(conn, dest, size, chunks, tmp, args, what)
+    except SymlinkRefused as e:
+        link = "/".join(rel.split("/")[:e.depth]) or rel
+        raise SymlinkRefused(f"refused '{rel}': '{link}' below '{below}' is a symbolic link, and a folder "
+                             f"upload never follows one; nothing was written for this file", e.depth) from None
+
+
+def _upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], tmp: str, args: list[str],
+            what: str) -> Uploaded:
+    remote = Remote.start(conn, UPLOAD, args, what, dest, stdin=True)
     pids: list[str] = []
     try:
         parts = remote.line().split()
@@ -199,7 +234,7 @@ def _better(remote: Remote, err: WebshellError) -> WebshellError:
 def _cleanup(conn: Conn, pids: list[str], tmp: str) -> None:
     """Stop an unfinished upload's writer and remove its temporary (best effort, logged)."""
     try:
-        r = Remote.start(conn, CLEANUP, [*pids, tmp], "clean up an upload", tmp)
+        r = Remote.start(conn, CLEANUP, [*pids, operand(tmp)], "clean up an upload", tmp)
         r.until(1024)
         r.close()
         log.info("upload cleaned up: target=%s tmp=%s", conn.target, tmp)
