@@ -50,14 +50,15 @@ def parse_announcement(data: bytes) -> tuple[int | None, str | None, bytes]:
 
 def hang_up(api: client.ApiClient, namespace: str, pod: str, container: str, pid: int,
             timeout: float, headers: dict[str, str] | None = None) -> bool:
-    """End process `pid` in the container; True when the kill script ran to its end."""
+    """End process `pid` in the container; True when the kill script ran to its end (all within `timeout`)."""
+    deadline = time.monotonic() + timeout
     try:
         stream = ExecStream.open(api, namespace, pod, container, ["sh", "-c", HANG_UP, "sh", str(pid)],
                                  tty=False, timeout=timeout, stdin=False, headers=headers)
     except Exception as e:  # noqa: BLE001 - best effort; the caller logs
         log.warning("hang-up of pid %s in %s/%s/%s failed to start: %s", pid, namespace, pod, container, e)
         return False
-    deadline = time.monotonic() + timeout
+    stream.settimeout(max(deadline - time.monotonic(), 0.05))   # a frozen API server cannot hold it longer
     ok = False
     try:
         while time.monotonic() < deadline:

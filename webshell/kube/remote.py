@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
-from ..errors import (BadRequest, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
+from ..errors import (BadRequest, ClusterUnavailable, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
                       WebshellError)
 from . import frames
 from .execstream import ExecStream
@@ -58,9 +58,12 @@ class Remote:
         if any("\0" in a for a in args):
             raise BadRequest("paths cannot contain NUL characters")
         t = conn.target
-        stream = ExecStream.open(conn.api, t.namespace, t.pod, t.container,
-                                 ["sh", "-c", PRELUDE + script, "sh", *args], tty=False,
-                                 timeout=conn.timeout, stdin=stdin, headers=conn.headers)
+        try:
+            stream = ExecStream.open(conn.api, t.namespace, t.pod, t.container,
+                                     ["sh", "-c", PRELUDE + script, "sh", *args], tty=False,
+                                     timeout=conn.timeout, stdin=stdin, headers=conn.headers)
+        except ClusterUnavailable:
+            raise ClusterUnavailable(f"cluster '{t.cluster}' is not answering (while trying to {what})") from None
         return cls(stream, what, path)
 
     def pull(self) -> bool:
