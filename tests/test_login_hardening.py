@@ -9,16 +9,7 @@ import requests
 
 from webshell import logsafe, models
 
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("KWS_INSTANCE_DIR", str(tmp_path))
-    monkeypatch.setenv("KWS_ADMIN_PASSWORD", "admin-unit-password")
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
-    monkeypatch.setenv("KWS_ASYNC_MODE", "threading")
-    monkeypatch.setenv("KWS_RECORD", "0")
-    from webshell import create_app
-    return create_app()
+from .test_access_rules import app  # noqa: F401 - the in-process app on a throwaway database
 
 
 def _login(client, username: str, password: str):
