@@ -75,6 +75,7 @@ def test_fresh_database_is_migrated_and_old_one_is_adopted(ctx):
     db.session.execute(db.text("drop table audit_events"))
     db.session.execute(db.text("drop table alembic_version"))
     db.session.execute(db.text("alter table users drop column role"))
+    db.session.execute(db.text("alter table users drop column session_version"))
     db.session.commit()
     schema.upgrade_to_head()
     assert {"rules", "api_tokens", "audit_events"} <= set(inspect(db.engine).get_table_names())
