@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import http.client as http_client
 import io
+import json
 import os
 import secrets
 import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
@@ -165,3 +167,40 @@ def test_a_folder_upload_still_creates_its_directories(server, http, box):
         assert (target / rel).read_bytes() == data
     r = _post(server, http, target, {"a/d.txt/e": b"not a directory"})
     assert r.status_code == 404 and "not a directory" in r.json()["error"]["message"], r.text
+
+
+def test_a_link_that_appears_between_parts_is_refused_too(server, http, box, elsewhere):
+    """Part 1 creates `a/`; before part 2 (`a/two.txt`) arrives, `a` becomes a link out of the target."""
+    import time
+    target = box / "race"
+    target.mkdir()
+    os.chown(target, NOBODY, NOBODY)
+    head = 'Content-Disposition: form-data; name="file"; filename="{}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+
+    # The server reads the body KWS_TRANSFER_CHUNK (128 KiB) at a time: make part 1 end a read exactly.
+    first = b"--B\r\n" + head.format("a/one.txt").encode()
+    end = b"\r\n--B\r\n"
+    first += b"1" * (2 * 131072 - len(first) - len(end)) + end
+    second = head.format("a/two.txt").encode() + b"2\r\n--B--\r\n"
+    conn = http_client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.putrequest("POST", urlsplit(api(server)).path + "/upload?" + urlencode({"path": str(target)}))
+        for k, v in {"Content-Type": "multipart/form-data; boundary=B", "Content-Length": str(len(first + second)),
+                     "Cookie": "; ".join(f"{k}={v}" for k, v in http.cookies.items()),
+                     "X-CSRFToken": http.headers["X-CSRFToken"]}.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        conn.send(first)
+        deadline = time.monotonic() + 20
+        while not (target / "a" / "one.txt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shutil.rmtree(target / "a")
+        os.symlink(elsewhere, target / "a")
+        conn.send(second)
+        resp = conn.getresponse()
+        status, answer = resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+    assert status == 403, answer
+    assert "refused 'a/two.txt'" in answer["error"]["message"]
+    assert _everything(elsewhere) == []

@@ -9,16 +9,7 @@ import requests
 
 from webshell import logsafe, models
 
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("KWS_INSTANCE_DIR", str(tmp_path))
-    monkeypatch.setenv("KWS_ADMIN_PASSWORD", "admin-unit-password")
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
-    monkeypatch.setenv("KWS_ASYNC_MODE", "threading")
-    monkeypatch.setenv("KWS_RECORD", "0")
-    from webshell import create_app
-    return create_app()
+from .test_access_rules import app  # noqa: F401 - the in-process app on a throwaway database
 
 
 def _login(client, username: str, password: str):
@@ -71,3 +62,21 @@ def test_a_newline_in_the_login_name_cannot_forge_a_log_line(make_server):
     assert not [line for line in lines if line.startswith("FORGED")]
     failed = [line for line in lines if "login failed" in line and "mallory" in line]
     assert len(failed) == 3 and all("'mallory\\" in line for line in failed), failed
+
+
+def test_the_login_throttle_holds_a_bounded_amount_for_anonymous_clients(monkeypatch):
+    from webshell.auth import throttle
+    monkeypatch.setattr(throttle, "MAX_KEYS", 50)
+    t = throttle.LoginThrottle(max_failures=3, lock_seconds=0.2)
+    for i in range(40):
+        t.retry_after(f"user:{'x' * 10000}{i}")        # names only asked about are not kept
+    assert len(t._failures) == 0
+    for i in range(200):
+        t.failed(f"user:{'y' * 10000}{i}", "ip:1.2.3.4")
+    assert all(len(k) <= throttle.MAX_KEY for k in t._failures)
+    assert len(t._failures["ip:1.2.3.4"]) == 3          # only what can still count is kept
+    import time
+    time.sleep(0.25)
+    t.failed("user:late", "ip:5.6.7.8")
+    assert len(t._failures) <= 50 + 2                    # stale keys were dropped once past MAX_KEYS
+    assert t.retry_after("ip:1.2.3.4") == 0.0 and t.retry_after("user:" + "y" * 10000 + "199") == 0.0

@@ -38,9 +38,9 @@ def from_status(status: int, body, what: str, missing: str | None = None) -> Web
 
 def translate(exc: Exception, what: str, missing: str | None = None) -> WebshellError:
     if isinstance(exc, ApiException):
-        if exc.status in (0, None):
-            return ClusterUnavailable(f"the cluster cannot be reached to {what}: {exc.reason}")
+        if exc.status in (0, None):     # the reason may name the API server's address: not for users
+            return ClusterUnavailable(f"the cluster is not answering (while trying to {what})")
         return from_status(exc.status, exc.body, what, missing)
     if isinstance(exc, (HTTPError, OSError)):
-        return ClusterUnavailable(f"the cluster cannot be reached to {what}: {exc}")
+        return ClusterUnavailable(f"the cluster is not answering (while trying to {what})")
     raise exc

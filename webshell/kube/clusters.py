@@ -54,18 +54,32 @@ class ClusterRegistry:
             return api
 
     def _make(self, name: str) -> client.ApiClient:
+        cfg = client.Configuration()
         try:
             if name == IN_CLUSTER:
-                cfg = client.Configuration()
                 # The loader re-reads the token file before it expires (bound tokens rotate hourly).
                 config.incluster_config.InClusterConfigLoader(
                     token_filename=str(self.service_account_dir / "token"),
                     cert_filename=str(self.service_account_dir / "ca.crt")).load_and_set(cfg)
-                return client.ApiClient(cfg)
-            files = os.pathsep.join(p for p in self.kubeconfig.split(os.pathsep) if p and Path(p).exists())
-            return config.new_client_from_config(config_file=files, context=name)
+            else:
+                files = os.pathsep.join(p for p in self.kubeconfig.split(os.pathsep) if p and Path(p).exists())
+                config.load_kube_config(config_file=files, context=name, client_configuration=cfg,
+                                        persist_config=False)
         except (ConfigException, OSError) as e:
-            raise ClusterUnavailable(f"cluster '{name}' cannot be reached: {e}") from e
+            log.warning("cluster %s cannot be configured: %s", name, e)
+            raise ClusterUnavailable(f"cluster '{name}' cannot be configured; see the server log") from None
+        # No urllib3 retries: each would wait KWS_KUBE_TIMEOUT again. kube.calls retries within one deadline.
+        cfg.retries = False
+        return client.ApiClient(cfg)
+
+    def call(self, cluster: str, what: str, fn, *args, missing: str | None = None, **kwargs):
+        """Run one API call on `cluster` within KWS_KUBE_TIMEOUT, retries included (kube.calls)."""
+        from .calls import call
+        return call(cluster, self.address(cluster), self.timeout, what, fn, *args, missing=missing, **kwargs)
+
+    def address(self, name: str) -> str:
+        """The API server's URL: for the log, never for users."""
+        return self.api_client(name).configuration.host
 
     def conn(self, target: Target, headers: dict[str, str] | None = None) -> Conn:
         """How to exec into `target` (with extra headers: impersonation)."""

@@ -64,7 +64,8 @@ class ExecStream:
             raise from_status(e.status_code, e.resp_body, f"exec into pod '{pod}'",
                               f"pod '{pod}' not found in namespace '{namespace}'") from None
         except (OSError, websocket.WebSocketException) as e:
-            raise ClusterUnavailable(f"cannot reach the cluster to exec into pod '{pod}': {e}") from None
+            log.warning("exec into pod %s/%s at %s failed: %s", namespace, pod, cfg.host, e)   # not for users
+            raise ClusterUnavailable(f"the cluster is not answering (while trying to exec into pod '{pod}')") from None
         ws.settimeout(None)
         return cls(ws)
 
@@ -104,6 +105,10 @@ class ExecStream:
             return False
         out.feed(*frame)
         return True
+
+    def settimeout(self, seconds: float | None) -> None:
+        """Let `read()` give up (and report the end of the stream) after `seconds` without data."""
+        self._sock.settimeout(seconds)
 
     def readable_now(self) -> bool:
         """True when another frame can be read without waiting for the network (for batching).

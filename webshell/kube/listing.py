@@ -90,6 +90,7 @@ def parse(out: bytes, limit: int) -> tuple[str, list[Entry], bool]:
 def list_dir(conn: Conn, path: str, limit: int, max_bytes: int) -> tuple[str, list[Entry], bool]:
     """List `path` (the container's working directory when empty)."""
     remote = Remote.start(conn, LIST, [operand(path or ".")], "list", path or ".")
+    remote.stream.settimeout(conn.timeout)     # a listing that stops answering ends, it does not hang
     try:
         if remote.line() != b"list":
             raise TransferFailed(f"unexpected answer from the container for '{path}'")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..errors import BadRequest, NotFound, NotRunning
-from .apierrors import translate
 from .clusters import ClusterRegistry
 from .conn import Target
 
@@ -14,10 +13,7 @@ DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 def list_namespaces(reg: ClusterRegistry, cluster: str, headers: dict[str, str] | None = None) -> list[str]:
     """`headers`: extra request headers (impersonation), on this call only."""
     core = reg.core(cluster)
-    try:
-        items = core.list_namespace(_request_timeout=reg.timeout, _headers=headers).items
-    except Exception as e:  # noqa: BLE001 - translated or re-raised
-        raise translate(e, f"list namespaces of cluster '{cluster}'") from None
+    items = reg.call(cluster, f"list namespaces of cluster '{cluster}'", core.list_namespace, _headers=headers).items
     return sorted(ns.metadata.name for ns in items)
 
 
@@ -58,11 +54,8 @@ def summarize(pod) -> dict:
 def list_pods(reg: ClusterRegistry, cluster: str, namespace: str,
               headers: dict[str, str] | None = None) -> list[dict]:
     core = reg.core(cluster)
-    try:
-        items = core.list_namespaced_pod(namespace, _request_timeout=reg.timeout, _headers=headers).items
-    except Exception as e:  # noqa: BLE001
-        raise translate(e, f"list pods in namespace '{namespace}'",
-                        f"namespace '{namespace}' not found") from None
+    items = reg.call(cluster, f"list pods in namespace '{namespace}'", core.list_namespaced_pod, namespace,
+                     missing=f"namespace '{namespace}' not found", _headers=headers).items
     return sorted((summarize(p) for p in items), key=lambda p: p["name"])
 
 
@@ -81,11 +74,8 @@ def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, contai
             headers: dict[str, str] | None = None) -> Target:
     """Check that the container exists and runs; raise NotFound / NotRunning with a clear message."""
     core = reg.core(cluster)
-    try:
-        obj = core.read_namespaced_pod(pod, namespace, _request_timeout=reg.timeout, _headers=headers)
-    except Exception as e:  # noqa: BLE001
-        raise translate(e, f"read pod '{pod}' in namespace '{namespace}'",
-                        f"pod '{pod}' not found in namespace '{namespace}'") from None
+    obj = reg.call(cluster, f"read pod '{pod}' in namespace '{namespace}'", core.read_namespaced_pod, pod, namespace,
+                   missing=f"pod '{pod}' not found in namespace '{namespace}'", _headers=headers)
     names = [c.name for c in obj.spec.containers]
     name = container or default_container(obj)
     if any(c.name == name for c in obj.spec.ephemeral_containers or []):   # a debug container

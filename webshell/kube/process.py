@@ -49,13 +49,14 @@ def parse_announcement(data: bytes) -> tuple[int | None, str | None, bytes]:
 
 def hang_up(conn: Conn, pid: int, grace: float) -> bool:
     """End process `pid` in the container (SIGHUP, SIGKILL after `grace` s); True when the script ran to its end."""
+    deadline = time.monotonic() + conn.timeout + grace
     try:
         stream = conn.exec(["sh", "-c", HANG_UP, "sh", str(pid), str(max(1, round(grace * 10)))],
                            tty=False, stdin=False)
     except Exception as e:  # noqa: BLE001 - best effort; the caller logs
         log.warning("hang-up of pid %s in %s failed to start: %s", pid, conn.target, e)
         return False
-    deadline = time.monotonic() + conn.timeout + grace
+    stream.settimeout(max(deadline - time.monotonic(), 0.05))   # a frozen API server cannot hold it longer
     out = frames.ExecOutput()
     try:
         while time.monotonic() < deadline and stream.read_into(out):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import (BadRequest, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
+from ..errors import (BadRequest, ClusterUnavailable, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
                       WebshellError)
 from . import frames
 from .conn import Conn
@@ -56,7 +56,12 @@ class Remote:
               stdin: bool = False) -> "Remote":
         if any("\0" in a for a in args):
             raise BadRequest("paths cannot contain NUL characters")
-        return cls(conn.exec(["sh", "-c", PRELUDE + script, "sh", *args], tty=False, stdin=stdin), what, path)
+        try:
+            stream = conn.exec(["sh", "-c", PRELUDE + script, "sh", *args], tty=False, stdin=stdin)
+        except ClusterUnavailable:
+            raise ClusterUnavailable(f"cluster '{conn.target.cluster}' is not answering (while trying to {what})") \
+                from None
+        return cls(stream, what, path)
 
     def pull(self) -> bool:
         """Read one frame into the buffers; False once the stream has ended."""
