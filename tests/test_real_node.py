@@ -166,6 +166,7 @@ def test_the_kubelet_refuses_anonymous_requests(cluster, real_target):
     ctx = ssl.create_default_context(cafile=str(cluster.dir / "pki" / "ca.crt"))   # its cert is from our CA
     with pytest.raises(urllib.error.HTTPError) as anon:
         urllib.request.urlopen(f"https://127.0.0.1:{port}/pods", context=ctx, timeout=10)
+    anon.value.close()   # the error holds the response open
     assert anon.value.code == 401
     ctx.load_cert_chain(str(cluster.dir / "pki" / "apiserver-kubelet-client.crt"),
                         str(cluster.dir / "pki" / "apiserver-kubelet-client.key"))
