@@ -9,6 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
+# shellcheck source=k8s_build.sh
+. "$here/k8s_build.sh"
 
 die() { echo "localcluster/build: $*" >&2; exit 1; }
 command -v go >/dev/null || die "Go is not installed (need Go >= 1.25 on PATH; Debian: install golang or put /usr/local/go/bin on PATH)"
@@ -42,31 +44,7 @@ build_etcd() {
 build_apiserver() {
   [ -x "$bindir/kube-apiserver" ] && return
   echo "localcluster/build: building kube-apiserver $KUBERNETES_VERSION (cold build: 10-20 min)" >&2
-  local d="$work/kubernetes-$KUBERNETES_VERSION"
-  local staging="v0.${KUBERNETES_VERSION#v1.}"
-  rm -rf "$d" && mkdir -p "$d" && cd "$d"
-  local modfile
-  modfile=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
-  # Every staging module is required at v0.0.0 with a local replace: point each
-  # at its published version instead.
-  {
-    echo "module kws.local/apiserver-build"
-    echo
-    echo "go 1.25"
-    echo
-    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
-    echo
-    grep -E '^\s*k8s\.io/[a-z0-9.-]+ => \./staging/' "$modfile" \
-      | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
-  } > go.mod
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" >&2
-  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
-  local vflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
-  vflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  vflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
-  vflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
-  go build -ldflags "$ld $vflags" -o "$bindir/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  mv "$bindir/kube-apiserver.tmp" "$bindir/kube-apiserver"
+  k8s_build kube-apiserver "$bindir/kube-apiserver"
 }
 
 copy_stages() {

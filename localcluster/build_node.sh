@@ -9,6 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
+# shellcheck source=k8s_build.sh
+. "$here/k8s_build.sh"
 
 die() { echo "localcluster/build_node: $*" >&2; exit 1; }
 command -v go >/dev/null || die "Go is not installed (need Go >= 1.25 on PATH)"
@@ -25,29 +27,7 @@ export GOFLAGS="-buildvcs=false -trimpath"
 build_kubelet() {
   [ -x "$kubelet_dir/kubelet" ] && return
   echo "localcluster/build_node: building kubelet $KUBERNETES_VERSION (about 4 min with warm module caches)" >&2
-  local d="$work/kubelet-$KUBERNETES_VERSION"
-  local staging="v0.${KUBERNETES_VERSION#v1.}"
-  rm -rf "$d" && mkdir -p "$d" && cd "$d"
-  local modfile
-  modfile=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
-  {
-    echo "module kws.local/kubelet-build"
-    echo
-    echo "go 1.25"
-    echo
-    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
-    echo
-    grep -E '^\s*k8s\.io/[a-z0-9.-]+ => \./staging/' "$modfile" \
-      | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
-  } > go.mod
-  go get "k8s.io/kubernetes/cmd/kubelet@$KUBERNETES_VERSION" >&2
-  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
-  local vflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
-  vflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  vflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
-  vflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
-  CGO_ENABLED=0 go build -ldflags "-s -w $vflags" -o "$kubelet_dir/kubelet.tmp" k8s.io/kubernetes/cmd/kubelet
-  mv "$kubelet_dir/kubelet.tmp" "$kubelet_dir/kubelet"
+  k8s_build kubelet "$kubelet_dir/kubelet" CGO_ENABLED=0
 }
 
 build_tools() {

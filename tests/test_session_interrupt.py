@@ -11,6 +11,8 @@ from webshell.kube.pods import Target
 from webshell.terminal import output
 from webshell.terminal.session import Limits, TerminalSession
 
+from .unit.fakes import ThreadRuntime
+
 MARKER = re.compile(rb"\[output skipped: (\d+) bytes\]")
 
 
@@ -72,16 +74,6 @@ class Pipe:
         with self.cond:
             self.closed = True
             self.cond.notify_all()
-
-
-class ThreadRuntime:
-    def spawn(self, fn, *args):
-        t = threading.Thread(target=fn, args=args, daemon=True)
-        t.start()
-        return t
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 class Client:
