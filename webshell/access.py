@@ -121,24 +121,26 @@ def audit(event: str, user, **fields) -> None:
     user = getattr(user, "_get_current_object", lambda: user)()
     ip = request.remote_addr if has_request_context() else None
     # repr() keeps a name with a newline on one log line: no forged log entries.
-    log.info("audit %s user=%r %s", event, getattr(user, "username", user),
-             " ".join(f"{k}={str(v)!r}" for k, v in fields.items() if v is not None))
+    detail = " ".join(f"{k}={str(v)!r}" for k, v in fields.items() if v is not None)
     metrics.from_audit(event, fields, request.environ.get("kws.started") if has_request_context() else None)
     app = current_app._get_current_object() if has_app_context() else _app
-    if app is None:
-        return
+    name = getattr(user, "username", None)
     try:
-        # Its own app context, so its own database session: the caller's transaction is left alone.
-        with app.app_context():
-            uid, name = _identify(user)
-            row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
-                             **{k: _plain(fields.pop(k, None)) for k in _COLUMNS})
-            row.detail = {k: _plain(v) for k, v in fields.items() if v is not None}
-            db.session.add(row)
-            db.session.commit()
+        if app is not None:
+            # Its own app context, so its own database session: the caller's transaction is left alone.
+            with app.app_context():
+                uid, name = _identify(user)
+                row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
+                                 **{k: _plain(fields.pop(k, None)) for k in _COLUMNS})
+                row.detail = {k: _plain(v) for k, v in fields.items() if v is not None}
+                db.session.add(row)
+                db.session.commit()
     except Exception:  # noqa: BLE001 - auditing must never break the action it records
         metrics.AUDIT_FAILURES.inc()
         log.exception("could not store audit event %s", event)
+    finally:   # the user's name once known (a session's owner arrives as its id); JSON logs carry it
+        log.info("audit %s user=%r %s", event, name if name is not None else user, detail,
+                 extra={"kws_user": name})
 
 
 def _identify(user) -> tuple[int | None, str | None]:
