@@ -56,14 +56,18 @@ def kubectl(kubeconfig: Path, *args: str, check: bool = True, input: str | None 
     return run(KUBECTL, "--kubeconfig", str(kubeconfig), *args, check=check, input=input)
 
 
-def apply(cluster, text: str, namespace: str) -> None:
+def apply(cluster, text: str, namespace: str) -> str:
     """The namespace, then a server-side dry run of `text`, then for real (server-side apply:
-    idempotent on a reused cluster). A dry run cannot create the namespace its objects need."""
+    idempotent on a reused cluster). A dry run cannot create the namespace its objects need.
+    Returns the warnings (kubectl's standard error)."""
     ns = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"
-    kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "-f", "-", input=ns)
-    out = [kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "--force-conflicts", *extra, "-f", "-",
-                   input=text).stdout for extra in (["--dry-run=server"], [])]
+    # Its own field manager: applying a bare namespace must not take away labels others applied.
+    kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "--field-manager=kws-test-namespace", "-f", "-", input=ns)
+    runs = [kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "--force-conflicts", *extra, "-f", "-",
+                    input=text) for extra in (["--dry-run=server"], [])]
+    out = [r.stdout for r in runs]
     assert "(server dry run)" in out[0] and "serviceaccount/" in out[1] and "deployment.apps/" in out[1], out
+    return "\n".join(r.stderr for r in runs)
 
 
 def sa_kubeconfig(cluster, namespace: str, account: str, dest: Path) -> tuple[Path, str]:
@@ -94,6 +98,19 @@ def installed(helm, cluster):
     kubectl(cluster.admin_kubeconfig, "apply", "--server-side", "-f", str(MANIFESTS / "namespace.yaml"))
     apply(cluster, (MANIFESTS / "kube-webshell.yaml").read_text(), NS)
     return cluster
+
+
+def test_deployment_passes_restricted_pod_security(helm, installed):
+    """The namespace enforces and warns at the `restricted` Pod Security level: the API server
+    warns when it creates a Deployment whose pods it would refuse. The chart's gets no warning;
+    the same chart with privilege escalation allowed does (the control)."""
+    def warnings(release: str, *sets: str) -> str:
+        docs_ = [d for d in yaml.safe_load_all(render(helm, release, NS, *sets)) if d and d["kind"] == "Deployment"]
+        return kubectl(installed.admin_kubeconfig, "create", "--dry-run=server", "-f", "-",
+                       input=yaml.safe_dump(docs_[0])).stderr
+    assert "PodSecurity" not in warnings("psa-strict")
+    loose = warnings("psa-loose", "securityContext.allowPrivilegeEscalation=true")
+    assert "violate PodSecurity" in loose and "allowPrivilegeEscalation" in loose, loose
 
 
 def test_chart_lints_in_every_mode(helm):

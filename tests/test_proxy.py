@@ -105,60 +105,59 @@ def test_two_trusted_hops_take_the_address_from_the_outer_proxy(make_server):
     assert [e["ip"] for e in events if e["event"] == "login"] == ["198.51.100.8"]
 
 
-def test_chromium_over_tls_terminal_upload_download(proxied, tls, cluster, tmp_path):
+def test_chromium_over_tls_terminal_upload_download(proxied, tls, cluster, tmp_path, chromium):
     srv, proxy = proxied
     box = demo.container_dir(cluster.sandbox, "demo", "web-2", "web") / f"tls-{secrets.token_hex(4)}"
     box.mkdir()
     os.chown(box, demo.NOBODY, demo.NOBODY)
-    from playwright.sync_api import sync_playwright
     # Chromium trusts the test's server key (its SPKI pin); python clients above verify against the CA.
+    # A second browser from the session's Playwright (one sync Playwright per thread).
     args = [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={tls['spki']}"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        try:
-            ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-            ctx.set_default_timeout(30000)
-            page = ctx.new_page()
-            page.goto(f"{proxy.url}/login")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", ADMIN_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{proxy.url}/")
-            assert any(c["name"] == "session" and c["secure"] for c in ctx.cookies())
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+        ctx.set_default_timeout(30000)
+        page = ctx.new_page()
+        page.goto(f"{proxy.url}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{proxy.url}/")
+        assert any(c["name"] == "session" and c["secure"] for c in ctx.cookies())
 
-            page.goto(f"{proxy.url}/t/kws-local/demo/web-2?container=web")
-            page.wait_for_function("() => { const t = window.kws && window.kws.activeTarget();"
-                                   " return !!t && t.pod === 'web-2'; }")
-            page.wait_for_function("() => document.querySelectorAll('.status.connected').length === 1")
-            page.locator(".pane.active .xterm").click()
-            page.keyboard.type("echo over-$((20+22))-wss")
-            page.keyboard.press("Enter")
-            page.wait_for_function("""() => { const t = [...window.kws.tabs.values()][0], b = t.term.buffer.active;
-                for (let i = 0; i < b.length; i++) if (b.getLine(i).translateToString(true).includes('over-42-wss'))
-                  return true; return false; }""")
-            proto = page.evaluate("() => location.protocol")
-            assert proto == "https:"
-            ws_seen = [line for line in (proxy.dir / "access.log").read_text().splitlines()
-                       if "transport=websocket" in line and '" 101 ' in line]
-            assert ws_seen, "the terminal's socket did not upgrade to a websocket (wss) through nginx"
+        page.goto(f"{proxy.url}/t/kws-local/demo/web-2?container=web")
+        page.wait_for_function("() => { const t = window.kws && window.kws.activeTarget();"
+                               " return !!t && t.pod === 'web-2'; }")
+        page.wait_for_function("() => document.querySelectorAll('.status.connected').length === 1")
+        page.locator(".pane.active .xterm").click()
+        page.keyboard.type("echo over-$((20+22))-wss")
+        page.keyboard.press("Enter")
+        page.wait_for_function("""() => { const t = [...window.kws.tabs.values()][0], b = t.term.buffer.active;
+            for (let i = 0; i < b.length; i++) if (b.getLine(i).translateToString(true).includes('over-42-wss'))
+              return true; return false; }""")
+        proto = page.evaluate("() => location.protocol")
+        assert proto == "https:"
+        ws_seen = [line for line in (proxy.dir / "access.log").read_text().splitlines()
+                   if "transport=websocket" in line and '" 101 ' in line]
+        assert ws_seen, "the terminal's socket did not upgrade to a websocket (wss) through nginx"
 
-            # Upload and download with the page's own fetch (its cookie and CSRF token), over https.
-            data = os.urandom(2 * 1024 * 1024 + 3)
-            files = "/api/clusters/kws-local/namespaces/demo/pods/web-2/files"
-            result = page.evaluate("""async ([files, path, b64]) => {
-                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-                const csrf = document.querySelector('meta[name=csrf-token]').content;
-                const q = new URLSearchParams({container: 'web', path});
-                const up = await fetch(`${files}/upload?${q}`, {method: 'PUT', body: bytes,
-                                       headers: {'X-CSRFToken': csrf}});
-                const down = await fetch(`${files}/download?${q}`);
-                const got = new Uint8Array(await down.arrayBuffer());
-                let same = got.length === bytes.length;
-                for (let i = 0; same && i < got.length; i++) same = got[i] === bytes[i];
-                return {up: up.status, upBody: await up.json(), down: down.status, same};
-            }""", [files, f"{box}/tls.bin", base64.b64encode(data).decode()])
-            assert result["up"] == 200 and result["upBody"]["size"] == len(data), result
-            assert result["down"] == 200 and result["same"], result
-            assert (box / "tls.bin").read_bytes() == data
-        finally:
-            browser.close()
+        # Upload and download with the page's own fetch (its cookie and CSRF token), over https.
+        data = os.urandom(2 * 1024 * 1024 + 3)
+        files = "/api/clusters/kws-local/namespaces/demo/pods/web-2/files"
+        result = page.evaluate("""async ([files, path, b64]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const csrf = document.querySelector('meta[name=csrf-token]').content;
+            const q = new URLSearchParams({container: 'web', path});
+            const up = await fetch(`${files}/upload?${q}`, {method: 'PUT', body: bytes,
+                                   headers: {'X-CSRFToken': csrf}});
+            const down = await fetch(`${files}/download?${q}`);
+            const got = new Uint8Array(await down.arrayBuffer());
+            let same = got.length === bytes.length;
+            for (let i = 0; same && i < got.length; i++) same = got[i] === bytes[i];
+            return {up: up.status, upBody: await up.json(), down: down.status, same};
+        }""", [files, f"{box}/tls.bin", base64.b64encode(data).decode()])
+        assert result["up"] == 200 and result["upBody"]["size"] == len(data), result
+        assert result["down"] == 200 and result["same"], result
+        assert (box / "tls.bin").read_bytes() == data
+    finally:
+        browser.close()

@@ -22,6 +22,8 @@ def test_json_logs_name_the_user_and_access_lines_are_logged(make_server):
         sid = t.open()
         t.send(sid, "echo json-$((40+2))\n")
         t.wait_for(sid, "json-42")
+        assert t.call("close", {"session": sid})["ok"]
+        t.wait_exit(sid)
     finally:
         t.close()
     assert requests.get(f"{srv.url}/healthz", timeout=10).status_code == 200
@@ -33,6 +35,13 @@ def test_json_logs_name_the_user_and_access_lines_are_logged(make_server):
     assert records and all({"time", "level", "logger", "message"} <= r.keys() for r in records)
     opened = [r for r in records if r["message"].startswith("audit terminal.open ")]
     assert opened and opened[0]["user"] == "admin", opened
+    # The close is audited outside any request, for the session's owner (held as an id): named too.
+    deadline = time.monotonic() + 10
+    while "audit terminal.close" not in srv.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    closed = [json.loads(ln) for ln in srv.log().splitlines()
+              if ln.startswith("{") and '"audit terminal.close ' in ln]
+    assert closed and closed[0]["user"] == "admin" and "user='admin'" in closed[0]["message"], closed
     assert not any(r.get("user", "admin") != "admin" for r in records)   # a name, never the id
     access = [r for r in records if r["logger"] == "webshell.access"]
     assert any('"GET /healthz HTTP/1.1" 200' in r["message"] for r in access), access[-5:]

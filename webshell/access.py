@@ -155,34 +155,38 @@ def audit(event: str, user, **fields) -> None:
     """
     user = getattr(user, "_get_current_object", lambda: user)()
     ip = request.remote_addr if has_request_context() else None
-    # Every value quoted (webshell.logsafe): a name with a newline stays on one log line.
-    log.info("audit %s user=%s %s", event, getattr(user, "username", None) or user, logsafe.fields(**fields))
     metrics.from_audit(event, fields, request.environ.get("kws.started") if has_request_context() else None)
     app = current_app._get_current_object() if has_app_context() else _app
-    if app is None:
-        return
-    tries = max(1, app.config["AUDIT_RETRIES"])
-    for attempt in range(tries):
-        try:
-            # Its own app context, so its own database session: the caller's transaction is left alone.
-            with app.app_context():
-                uid, name = _identify(user)
-                row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
-                                 **{k: _plain(fields.get(k)) for k in _COLUMNS})
-                row.detail = {k: _plain(v) for k, v in fields.items() if v is not None and k not in _COLUMNS}
-                db.session.add(row)
-                db.session.commit()
+    name = getattr(user, "username", None)
+    try:
+        if app is None:
             return
-        except Exception:  # noqa: BLE001 - auditing must never break the action it records
-            if attempt + 1 < tries:
-                log.warning("audit event %s not stored (try %s of %s): retrying", event, attempt + 1, tries,
-                            exc_info=True)
-                time.sleep(app.config["AUDIT_RETRY_DELAY"] * (attempt + 1))
-                continue
-            with _lost_lock:
-                LOST["events"] += 1
-            metrics.AUDIT_FAILURES.inc()
-            log.exception("could not store audit event %s: lost (%s lost so far)", event, LOST["events"])
+        tries = max(1, app.config["AUDIT_RETRIES"])
+        for attempt in range(tries):
+            try:
+                # Its own app context, so its own database session: the caller's transaction is left alone.
+                with app.app_context():
+                    uid, name = _identify(user)
+                    row = AuditEvent(event=event, user_id=uid, username=name, ip=ip,
+                                     **{k: _plain(fields.get(k)) for k in _COLUMNS})
+                    row.detail = {k: _plain(v) for k, v in fields.items() if v is not None and k not in _COLUMNS}
+                    db.session.add(row)
+                    db.session.commit()
+                return
+            except Exception:  # noqa: BLE001 - auditing must never break the action it records
+                if attempt + 1 < tries:
+                    log.warning("audit event %s not stored (try %s of %s): retrying", event, attempt + 1, tries,
+                                exc_info=True)
+                    time.sleep(app.config["AUDIT_RETRY_DELAY"] * (attempt + 1))
+                    continue
+                with _lost_lock:
+                    LOST["events"] += 1
+                metrics.AUDIT_FAILURES.inc()
+                log.exception("could not store audit event %s: lost (%s lost so far)", event, LOST["events"])
+    finally:   # the user's name once known (a session's owner arrives as its id); JSON logs carry it
+        # Every value quoted (webshell.logsafe): a name with a newline stays on one log line.
+        log.info("audit %s user=%s %s", event, name if name is not None else user, logsafe.fields(**fields),
+                 extra={"kws_user": name})
 
 
 def _identify(user) -> tuple[int | None, str | None]:

@@ -30,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         out = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
                + f".{int(record.msecs):03d}Z", "level": record.levelname, "logger": record.name,
                "message": record.getMessage()}
-        user = request_user()
+        user = getattr(record, "kws_user", None) or request_user()   # audit lines name their user
         if user is not None:
             out["user"] = user
         if record.exc_info:
