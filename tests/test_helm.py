@@ -145,9 +145,12 @@ def test_deployment_is_locked_down(helm):
     assert ing["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
     rules = d[("ClusterRole", "kube-webshell@")]["rules"]
     assert [(r["resources"], r["verbs"]) for r in rules] == [(["pods"], ["get", "list"]),
-                                                          (["pods/exec"], ["get", "create"])]
+                                                          (["pods/exec"], ["get", "create"]),
+                                                          (["pods/log"], ["get"])]
     cluster_rules = d[("ClusterRole", "kube-webshell-cluster@")]["rules"]
     assert [(r["resources"], r["verbs"]) for r in cluster_rules] == [(["namespaces"], ["list"])]
+    debug = docs(render(helm, "kube-webshell", NS, "rbac.debug=true"))[("ClusterRole", "kube-webshell@")]
+    assert (["pods/ephemeralcontainers"], ["get", "patch"]) in [(r["resources"], r["verbs"]) for r in debug["rules"]]
     imp = docs(render(helm, "kube-webshell", NS, "impersonate=true"))[("ClusterRole", "kube-webshell-cluster@")]
     assert (["users", "groups"], ["impersonate"]) in [(r["resources"], r["verbs"]) for r in imp["rules"]]
 
@@ -157,9 +160,11 @@ def test_service_account_can_do_exactly_what_the_console_needs(installed, tmp_pa
     for ns in ("demo", "team-b"):
         assert can_i(kube, "list", "pods", "-n", ns) and can_i(kube, "get", "pods", "-n", ns)
         assert can_i(kube, "create", "pods/exec", "-n", ns) and can_i(kube, "get", "pods/exec", "-n", ns)
+        assert can_i(kube, "get", "pods/log", "-n", ns)
     assert can_i(kube, "list", "namespaces")
     for denied in (["get", "secrets", "-n", "demo"], ["list", "secrets", "-A"], ["create", "pods", "-n", "demo"],
-                   ["delete", "pods", "-n", "demo"], ["patch", "pods", "-n", "demo"], ["get", "pods/log", "-n", "demo"],
+                   ["delete", "pods", "-n", "demo"], ["patch", "pods", "-n", "demo"],
+                   ["patch", "pods/ephemeralcontainers", "-n", "demo"],
                    ["impersonate", "users"], ["impersonate", "groups"], ["create", "pods/attach", "-n", "demo"],
                    ["get", "configmaps", "-n", NS], ["create", "serviceaccounts/token", "-n", NS]):
         assert not can_i(kube, *denied), denied
