@@ -31,3 +31,19 @@ def test_terminate_asks_for_confirmation(page, server):
     page.wait_for_selector(".pane.active .status.exited")
     assert "terminated by admin" in page.locator(".pane.active .status").inner_text()
     admin.close()
+
+
+def test_the_sessions_page_updates_itself_and_links_recording_and_audit(page, server):
+    admin = page.context.new_page()
+    admin.goto(f"{server.url}/admin/sessions")
+    open_pod(page, "demo", "minimal")
+    session = page.evaluate("() => window.kws.active.session")
+    row = admin.locator(f'tr[data-session="{session}"]')
+    row.wait_for(timeout=15000)                 # no reload: the page fetched itself
+    assert admin.evaluate("performance.getEntriesByType('navigation').length") == 1
+    assert row.locator("a.recording").get_attribute("href") == f"/admin/recordings/{session}"
+    assert "pod=minimal" in row.locator("a.audit").get_attribute("href")
+    admin.goto(f"{server.url}/admin/audit?event=terminal.open&pod=minimal")
+    links = admin.eval_on_selector_all("#audit a.recording", "as => as.map(a => a.getAttribute('href'))")
+    assert f"/admin/recordings/{session}" in links
+    admin.close()
