@@ -23,7 +23,7 @@ TEXTS = """() => {
   const out = [];
   const visible = (n) => n.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true })
     && !n.closest('details:not([open]) > :not(summary)');
-  const skip = (n) => n.closest('.xterm, .logs-lines, .files-list li[data-name], .files-path, script, style, code, kbd, #kws-i18n, .data, option:not(:checked)');
+  const skip = (n) => n.closest('.xterm, .logs-lines, .files-list li[data-name], .files-path, script, style, code, kbd, #kws-i18n, .data, #new-token, option:not(:checked)');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let t = walker.nextNode(); t; t = walker.nextNode()) {
     const p = t.parentElement;
