@@ -14,7 +14,7 @@ from .test_e2e_terminal import open_pod
 pytestmark = pytest.mark.browser
 
 # What may stay in Latin letters: the data on screen, key names, product and protocol names.
-DATA = {w for ns, pod, cs, _ in demo.PODS for w in (ns, pod, *cs)} | {"kws-local", "admin", "bash", "sh", "default", "kube-node-lease", "kube-public", "kube-system", "README.txt"}
+DATA = {w for ns, pod, cs, _ in demo.PODS for w in (ns, pod, *cs)} | {"kws-local", "admin", "bash", "sh", "default", "kube-node-lease", "kube-public", "kube-system"}
 TERMS = {"kube-webshell", "Pod", "Shell", "API", "Socket.IO", "URL", "CJK", "Ctrl", "Shift", "Esc", "Enter", "UTC",
          "HTTP", "KWS_RECORD", "JetBrains", "Mono", "Noto", "Sans", "Source", "Han", "Sarasa", "WenQuanYi", "English",
          "Authorization", "Bearer", "token", "ci", "auth", "terminal", "distroless", "KiB", "MiB", "GiB", "Running", "Pending",
@@ -23,7 +23,7 @@ TEXTS = """() => {
   const out = [];
   const visible = (n) => n.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true })
     && !n.closest('details:not([open]) > :not(summary)');
-  const skip = (n) => n.closest('.xterm, .logs-lines, .files-list .name, .files-path, script, style, code, kbd, #kws-i18n, .data, option:not(:checked)');
+  const skip = (n) => n.closest('.xterm, .logs-lines, .files-list li[data-name], .files-path, script, style, code, kbd, #kws-i18n, .data, #new-token, option:not(:checked)');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let t = walker.nextNode(); t; t = walker.nextNode()) {
     const p = t.parentElement;

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, current_app, redirect, request, url_for
 from flask_babel import Babel, format_datetime, format_decimal, get_locale
 
@@ -24,6 +23,7 @@ def select_locale() -> str:
 
 def _js_catalogs() -> dict[str, dict[str, str]]:
     """The JS strings of each language (static/*.js call T('...')), read once from js.po."""
+    from babel.messages.pofile import read_po   # only when a page is first rendered: CLI commands start faster
     out: dict[str, dict[str, str]] = {}
     for folder in TRANSLATIONS.iterdir():
         po = folder / "LC_MESSAGES" / "js.po"
@@ -39,13 +39,15 @@ def html_lang() -> str:
 
 
 def js_catalog() -> dict[str, str]:
-    return current_app.extensions["kws.js_catalogs"].get(str(get_locale()), {})
+    catalogs = current_app.extensions.get("kws.js_catalogs")
+    if catalogs is None:
+        catalogs = current_app.extensions["kws.js_catalogs"] = _js_catalogs()
+    return catalogs.get(str(get_locale()), {})
 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
-    app.extensions["kws.js_catalogs"] = _js_catalogs()
     app.jinja_env.globals.update(js_catalog=js_catalog, languages=LANGUAGES,
                                  html_lang=html_lang)
     app.jinja_env.filters["filesize"] = filesize

@@ -47,7 +47,7 @@ ZH = {
     "No recordings yet.": "还没有录像。", "Started": "开始时间", "Target": "目标", "Size": "大小", "live": "进行中", "Replay": "回放",
     "Download": "下载", "No live terminal sessions.": "没有在线的终端会话。", "Shell": "Shell", "Running for": "已运行",
     "Client": "客户端", "Watchers": "观看者", "%(n)s min": "%(n)s 分钟", "attached": "已连接", "detached": "已断开",
-    "Watch": "观看", "Terminate": "终止",
+    "Watch": "观看", "Terminate": "终止", "Recording": "录像", "Audit": "审计",
     "End the shell of %(user)s in %(target)s? Whatever runs in it stops, and the user sees that an admin ended it.":
         "结束 %(user)s 在 %(target)s 中的 Shell？其中运行的一切都会停止，用户会看到是管理员结束的。", "Watching": "观看中", "watching (read-only)": "观看中（只读）", "connecting": "连接中",
     # access refusals
