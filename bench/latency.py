@@ -77,12 +77,16 @@ async def _console_type(think_ms: float, con: Console, sid: str, keys: int, seed
     return out
 
 
-async def _console_level(server, auth: dict, n: int, keys: int, think_ms: float) -> tuple[list[float], float]:
-    """(echo round trips in seconds, the server's CPU seconds over the typing phase)."""
+async def _console_level(server, auth: dict, n: int, keys: int, think_ms: float,
+                         on_typing=None) -> tuple[list[float], float]:
+    """(echo round trips in seconds, the server's CPU seconds over the typing phase);
+    `on_typing()` is called when the sessions are open and typing starts (bench/keyprofile.py)."""
     import psutil
     sessions = await _console_sessions(server, auth, n)
     try:
         await asyncio.sleep(1.0)   # let prompts and the setup's echo settle
+        if on_typing is not None:
+            on_typing()
         proc = psutil.Process(server.proc.pid)
         cpu0 = sum(proc.cpu_times()[:2])
         results = await asyncio.gather(*(_console_type(think_ms, c, s, keys, i)
