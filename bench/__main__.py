@@ -1,4 +1,5 @@
 """python -m bench [--tiny] [--out DIR] [--cluster-dir DIR] [--modes eventlet,threading,gevent] [--only ...]
+                   [--profile] [--before DIR]
 
 Runs every benchmark against the local cluster (started here and stopped afterwards unless
 --cluster-dir names a running one) and writes bench/results/<timestamp>/{report.json,*.png,summary.md}.
@@ -26,7 +27,7 @@ DEFAULT = ("throughput", "latency", "capacity", "transfer")   # `interrupt` take
 
 
 def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
-            profile: bool = False) -> dict:
+            profile: bool = False, before: Path | None = None) -> dict:
     """Run the chosen suites on `cluster`; return the report (also written to `out`)."""
     out.mkdir(parents=True, exist_ok=True)
     env = BenchEnv(cluster, sizes, out)
@@ -35,29 +36,40 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
     raw_latency: dict = {}   # raw exec baselines, measured once (in the first mode's pass)
     r: dict = {"meta": {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                         "commit": _commit(), "machine": machine(), "sizes": sizes_dict(sizes), "modes": modes,
-                        "loadavg_start": [round(x, 2) for x in os.getloadavg()]}}
+                        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+                        "before": str(before) if before else None}}
     for mode in modes:
         if not (only & {"throughput", "latency"} or ("interrupt" in only and mode == modes[0])):
             break
+        per_user = max([n for n, _, _ in sizes.latency_levels + sizes.latency_stress]
+                       + list(sizes.interrupt_sessions)) + 10
         srv = BenchServer(env.kubeconfig, env.instance(mode), async_mode=mode,
                           profile=(out / f"profile-{mode}.html") if profile else None,
-                          max_sessions_per_user=max([n for n, _, _ in sizes.latency_levels + sizes.latency_stress]
-                                                    + list(sizes.interrupt_sessions)) + 10
-                          ).start()
+                          max_sessions_per_user=per_user).start()
+        prior = None
         try:
             cookie = Console.cookie_for(srv)
+            if before is not None and "latency" in only:
+                prior = BenchServer(env.kubeconfig, env.instance(f"{mode}-before"), async_mode=mode, root=before,
+                                  profile=(out / f"profile-{mode}-before.html") if profile else None,
+                                  max_sessions_per_user=per_user).start()
             if "throughput" in only:
                 log.info("[%s] throughput", mode)
                 r.setdefault("throughput", {})[mode] = throughput.run(env, srv, cookie, mode == modes[0])
             if "latency" in only:
                 log.info("[%s] latency", mode)
-                r.setdefault("latency", {})[mode] = latency.run(env, srv, cookie, raw_latency)
+                r.setdefault("latency", {})[mode] = latency.run(
+                    env, srv, cookie, raw_latency, (prior, Console.cookie_for(prior)) if prior else None)
             if "interrupt" in only and mode == modes[0]:
                 log.info("[%s] interrupt", mode)
                 r["interrupt"] = {"mode": mode, **interrupt.run(env, srv, cookie)}
             srv.drain()
+            if prior is not None:
+                prior.drain()
         finally:
             srv.stop()
+            if prior is not None:
+                prior.stop()
     if "capacity" in only:
         log.info("capacity")
         r["capacity"] = capacity.run(env)
@@ -92,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"comma-separated subset of {','.join(SUITES)} (default: all but interrupt)")
     ap.add_argument("--profile", action="store_true", help="run the console under pyinstrument")
     ap.add_argument("--floods", help="interrupt suite: comma-separated flood lengths in s (default 5,30)")
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier commit (git worktree or git archive): "
+                    "its console is measured beside this one in every latency row")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -105,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown suites: {', '.join(sorted(unknown))}")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     with local_cluster(args.cluster_dir) as cluster:
-        r = run_all(cluster, sizes, out, modes, only, args.profile)
+        r = run_all(cluster, sizes, out, modes, only, args.profile, args.before)
     print((out / "summary.md").read_text())
     failed = [t["name"] for t in r["targets"] if not t["ok"]]
     print(f"report: {out}  ({len(r['targets']) - len(failed)} targets hold, {len(failed)} do not)")

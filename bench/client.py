@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import socketio
 
-from localcluster.console import ConsoleServer, login
+from localcluster.console import ConsoleServer, csrf_token, login
 
 log = logging.getLogger(__name__)
 NS = "/terminal"
@@ -48,8 +48,9 @@ class Sink:
 class Console:
     """One Socket.IO connection to /terminal (one browser tab); it may hold many sessions."""
 
-    def __init__(self, server: ConsoleServer, cookie: str):
-        self.server, self.cookie = server, cookie
+    def __init__(self, server: ConsoleServer, cookie: str = "", token: str = ""):
+        """Authenticated by the session `cookie` (a browser), or by an API `token` (a dashboard)."""
+        self.server, self.cookie, self.token = server, cookie, token
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sinks: dict[str, Sink] = {}
         self.sio.on("output", self._output, namespace=NS)
@@ -60,8 +61,19 @@ class Console:
         http = login(server)
         return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
+    @staticmethod
+    def token_for(server: ConsoleServer) -> str:
+        """A new API token of the admin (as a dashboard would hold one)."""
+        http = login(server)
+        r = http.post(f"{server.url}/api/tokens", json={"name": "bench"},
+                      headers={"X-CSRFToken": csrf_token(http, server)}, timeout=30)
+        r.raise_for_status()
+        return r.json()["token"]
+
     async def connect(self) -> "Console":
-        await self.sio.connect(self.server.url, namespaces=[NS], headers={"Cookie": self.cookie},
+        await self.sio.connect(self.server.url, namespaces=[NS],
+                               headers={} if self.token else {"Cookie": self.cookie},
+                               auth={"token": self.token} if self.token else None,
                                transports=["websocket"], wait_timeout=20)
         return self
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .client import NS, Console
 from .env import BenchEnv
+from .ptyexec import KubectlShell
 from .rawexec import RawShell
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,12 @@ def _pause(think_ms: float, rng: random.Random) -> float:
 
 
 # -- console -------------------------------------------------------------------
-async def _console_sessions(server, cookie: str, n: int) -> list[tuple[Console, str]]:
+async def _console_sessions(server, auth: dict, n: int) -> list[tuple[Console, str]]:
     sem = asyncio.Semaphore(OPEN_PARALLEL)
 
     async def one() -> tuple[Console, str]:
         async with sem:
-            con = await Console(server, cookie).connect()
+            con = await Console(server, **auth).connect()
             ack = await con.open()
             if not ack.get("ok"):
                 await con.disconnect()
@@ -76,13 +77,22 @@ async def _console_type(think_ms: float, con: Console, sid: str, keys: int, seed
     return out
 
 
-async def _console_level(server, cookie: str, n: int, keys: int, think_ms: float) -> list[float]:
-    sessions = await _console_sessions(server, cookie, n)
+async def _console_level(server, auth: dict, n: int, keys: int, think_ms: float,
+                         on_typing=None) -> tuple[list[float], float]:
+    """(echo round trips in seconds, the server's CPU seconds over the typing phase);
+    `on_typing()` is called when the sessions are open and typing starts (bench/keyprofile.py)."""
+    import psutil
+    sessions = await _console_sessions(server, auth, n)
     try:
         await asyncio.sleep(1.0)   # let prompts and the setup's echo settle
+        if on_typing is not None:
+            on_typing()
+        proc = psutil.Process(server.proc.pid)
+        cpu0 = sum(proc.cpu_times()[:2])
         results = await asyncio.gather(*(_console_type(think_ms, c, s, keys, i)
                                          for i, (c, s) in enumerate(sessions)))
-        return [x for r in results for x in r]
+        cpu = sum(proc.cpu_times()[:2]) - cpu0
+        return [x for r in results for x in r], cpu
     finally:
         await asyncio.gather(*(_end(c, s) for c, s in sessions), return_exceptions=True)
         await asyncio.gather(*(c.disconnect() for c, _ in sessions), return_exceptions=True)
@@ -113,9 +123,10 @@ def _raw_type(think_ms: float, shell: RawShell, keys: int, seed: int, out: list,
         out.extend(mine)
 
 
-def _raw_level(env: BenchEnv, n: int, keys: int, think_ms: float) -> list[float]:
+def _raw_level(env: BenchEnv, n: int, keys: int, think_ms: float, shell=RawShell) -> list[float]:
+    """Raw exec websockets (`shell=RawShell`) or `kubectl exec -it` under a pty (`KubectlShell`)."""
     with ThreadPoolExecutor(OPEN_PARALLEL) as pool:
-        shells = list(pool.map(lambda _: RawShell(env.kubeconfig), range(n)))
+        shells = list(pool.map(lambda _: shell(env.kubeconfig), range(n)))
     try:
         for s in shells:
             s.write(SETUP)
@@ -195,41 +206,63 @@ def _flood_seconds(keys: int, think_ms: float) -> float:
     return keys * think_ms / 1000 * 1.2 + 10
 
 
-def _levels(env: BenchEnv, server, cookie: str, plan, raw: dict | None) -> list[dict]:
+def _console_row(server, auth: dict, n: int, keys: int, think: float) -> dict:
+    samples, cpu = asyncio.run(_console_level(server, auth, n, keys, think))
+    return {**summary(samples), "server_cpu_s": round(cpu, 3),
+            "server_cpu_ms_per_key": round(1000 * cpu / max(1, len(samples)), 3)}
+
+
+def _levels(env: BenchEnv, consoles: dict, plan, raw: dict | None) -> list[dict]:
+    """Each level through every console client (`consoles`: name -> (server, auth)), then the
+    baselines: raw exec and `kubectl exec -it` under a pty, measured once per run (in `raw`)."""
     rows = []
     for n, keys, think in plan:
         row = {"sessions": n, "keys_per_session": keys, "think_ms": think,
                "keys_per_s": round(n * 1000 / think, 1)}
-        row["console"] = summary(asyncio.run(_console_level(server, cookie, n, keys, think)))
+        for name, (server, auth) in consoles.items():
+            row[name] = _console_row(server, auth, n, keys, think)
         key = f"{n}/{keys}/{think}"
         if raw is not None and key not in raw:
             raw[key] = summary(_raw_level(env, n, keys, think))
+            raw["kubectl/" + key] = summary(_raw_level(env, n, keys, think, KubectlShell))
         if raw is not None:
-            row["raw_exec"] = raw[key]
+            row["raw_exec"], row["kubectl"] = raw[key], raw["kubectl/" + key]
             row["overhead_p50_ms"] = round(row["console"]["p50"] - row["raw_exec"]["p50"], 3)
             row["overhead_p99_ms"] = round(row["console"]["p99"] - row["raw_exec"]["p99"], 3)
+            for name in consoles:
+                row[name]["over_kubectl_p50_ms"] = round(row[name]["p50"] - row["kubectl"]["p50"], 3)
+                row[name]["over_kubectl_p99_ms"] = round(row[name]["p99"] - row["kubectl"]["p99"], 3)
         log.info("latency %d sessions at %.0f keys/s: %s", n, row["keys_per_s"], row)
         rows.append(row)
     return rows
 
 
-def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
-    """One async mode: every level through the console, then the flood pair.
+def run(env: BenchEnv, server, cookie: str, raw: dict, before=None) -> dict:
+    """One async mode: every level through the console (cookie and token sockets), then the flood pair.
 
-    `raw` holds the raw exec baselines, shared across modes (they do not depend on the
-    console): measured in the first mode's pass, right after its console run.
+    `raw` holds the baselines (raw exec, kubectl -it), shared across modes (they do not depend
+    on the console): measured in the first mode's pass, right after its console run. `before`,
+    a second server (another checkout, same mode) and its cookie, is measured beside this one
+    in every row: "before" and "after" a change, in one run.
     """
     first = not raw
-    levels = _levels(env, server, cookie, env.sizes.latency_levels, raw)
-    stress = _levels(env, server, cookie, env.sizes.latency_stress, raw)
+    consoles = {"console": (server, {"cookie": cookie}),
+                "console_token": (server, {"token": Console.token_for(server)})}
+    if before is not None:
+        bsrv, bcookie = before
+        consoles["before"] = (bsrv, {"cookie": bcookie})
+        consoles["before_token"] = (bsrv, {"token": Console.token_for(bsrv)})
+    levels = _levels(env, consoles, env.sizes.latency_levels, raw)
+    stress = _levels(env, consoles, env.sizes.latency_stress, raw)
     _, _, think = env.sizes.latency_levels[0]
     keys, secs = env.sizes.flood_keys, _flood_seconds(env.sizes.flood_keys, think)
+    auth = {"cookie": cookie}
     flood = {"keys": keys, "think_ms": think,
-             "console_idle": summary(asyncio.run(_console_level(server, cookie, 1, keys, think)))}
+             "console_idle": summary(asyncio.run(_console_level(server, auth, 1, keys, think))[0])}
     # With the CPU use over each flood window: on a machine whose cores are all busy, every
     # process on a keystroke's path adds a scheduling wait, and the console is one more process.
     with Flood("console", server.url, secs, cookie) as fl, CpuUse(console=server.proc.pid, neighbour=fl.proc.pid) as cpu:
-        flood["console_flood"] = summary(asyncio.run(_console_level(server, cookie, 1, keys, think)))
+        flood["console_flood"] = summary(asyncio.run(_console_level(server, auth, 1, keys, think))[0])
     flood["cpu_console_flood"] = cpu.result
     if first:
         raw["flood_idle"] = summary(_raw_level(env, 1, keys, think))

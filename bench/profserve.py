@@ -89,13 +89,14 @@ def main() -> None:
         finally:
             os._exit(0)
 
-    sys.path.insert(0, str(ROOT))
-    sys.argv = [str(ROOT / "app.py")]
-    os.chdir(ROOT)
+    root = Path(os.environ.get("KWS_BENCH_APP_ROOT") or ROOT)   # another checkout's console
+    sys.path.insert(0, str(root))
+    sys.argv = [str(root / "app.py")]
+    os.chdir(root)
     signal.signal(signal.SIGUSR1, _dump)
     signal.signal(signal.SIGUSR2, lambda signum, frame: profiler.restart())   # profile from now on
     profiler.start()
-    runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
+    runpy.run_path(str(root / "app.py"), run_name="__main__")
 
 
 if __name__ == "__main__":

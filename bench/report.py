@@ -27,6 +27,7 @@ def targets(r: dict) -> list[dict]:
                     lv["overhead_p99_ms"] < 10)
         fl = lat["flood"]
         add(f"latency p99 flood/idle [{mode}]", fl["ratio_p99_flood_idle"], "<= 2", fl["ratio_p99_flood_idle"] <= 2)
+        out.extend(_keystroke_targets(mode, lat))
     for key, node in (("transfer", ""), ("transfer_real", " [real node]")):
         for row in r.get(key, {}).get("rows", []):
             if row.get("ratio") is not None:
@@ -46,6 +47,37 @@ def targets(r: dict) -> list[dict]:
         add("capacity: sessions open", cap["opened"], f"= {cap['target']}", cap["opened"] == cap["target"])
         add("capacity: beyond the cap refused with 'limit'", cap["refused_codes"], "all 'limit'",
             cap["refused_codes"] and all(c == "limit" for c in cap["refused_codes"]))
+    return out
+
+
+CLIENTS = (("console", "cookie"), ("console_token", "token"), ("before", "before, cookie"),
+           ("before_token", "before, token"))
+
+
+def _keystroke_targets(mode: str, lat: dict) -> list[dict]:
+    """Issue 17: echo within 1 ms (p50) / 5 ms (p99) of `kubectl exec -it` at the first two levels,
+    for cookie and token sockets; the stress row under 50 ms p99; half the server CPU per echo."""
+    out = []
+
+    def add(name: str, value, goal: str, ok: bool) -> None:
+        out.append({"name": name, "value": value, "target": goal, "ok": bool(ok)})
+    for lv in lat["levels"][:2]:
+        for key, label in CLIENTS[:2]:
+            c = lv.get(key, {})
+            if "over_kubectl_p50_ms" in c:
+                add(f"echo over kubectl -it p50 @{lv['sessions']} [{mode}, {label}] ms", c["over_kubectl_p50_ms"],
+                    "< 1", c["over_kubectl_p50_ms"] < 1)
+                add(f"echo over kubectl -it p99 @{lv['sessions']} [{mode}, {label}] ms", c["over_kubectl_p99_ms"],
+                    "< 5", c["over_kubectl_p99_ms"] < 5)
+    for lv in lat.get("stress", []):
+        for key, label in CLIENTS[:2]:
+            if lv.get(key, {}).get("n"):
+                add(f"stress p99 @{lv['sessions']}x{lv['keys_per_s'] / lv['sessions']:.1f} keys/s [{mode}, {label}] ms",
+                    lv[key]["p99"], "< 50", lv[key]["p99"] < 50)
+        for now, then, label in (("console", "before", "cookie"), ("console_token", "before_token", "token")):
+            if lv.get(then, {}).get("server_cpu_ms_per_key") and lv.get(now, {}).get("server_cpu_ms_per_key"):
+                ratio = round(lv[then]["server_cpu_ms_per_key"] / lv[now]["server_cpu_ms_per_key"], 2)
+                add(f"server CPU per echo, before / now, stress [{mode}, {label}]", ratio, ">= 2", ratio >= 2)
     return out
 
 
@@ -155,21 +187,24 @@ def summary_md(r: dict, plots: list[str]) -> str:
             lines.append(f"| `{x['command']}` | {x['console']['mb_per_s']} | {x['raw_exec']['mb_per_s']} | "
                          f"{x['kubectl']['mb_per_s']} | {x['ratio_console_raw']} | {x['ratio_console_kubectl']} |")
     for mode, lat in r.get("latency", {}).items():
-        lines += ["", f"## Keystroke echo latency [{mode}] (ms)", "",
-                  "| sessions (keys/s in all) | console p50/p95/p99 | raw exec p50/p95/p99 |", "|---|---|---|"]
-        for lv in lat["levels"]:
-            raw = lv.get("raw_exec")
-            lines.append(f"| {lv['sessions']} ({lv['keys_per_s']}) | {_pcts(lv['console'])} | "
-                         f"{_pcts(raw) if raw else '-'} |")
-        for lv in lat.get("stress", []):
-            raw = lv.get("raw_exec")
-            lines.append(f"| stress: {lv['sessions']} ({lv['keys_per_s']}) | {_pcts(lv['console'])} | "
-                         f"{_pcts(raw) if raw else '-'} |")
+        rows = lat["levels"] + lat.get("stress", [])
+        clients = [(k, label) for k, label in CLIENTS if any(k in lv for lv in rows)]
+        lines += ["", f"## Keystroke echo latency [{mode}] (ms, p50 / p95 / p99; server CPU ms per echo)", "",
+                  "| sessions (keys/s in all) | " + " | ".join(f"console {label}" for _, label in clients)
+                  + " | raw exec | kubectl exec -it (pty) | server CPU ms/echo ("
+                  + ", ".join(label for _, label in clients) + ") |",
+                  "|---|" + "---|" * (len(clients) + 3)]
+        for i, lv in enumerate(rows):
+            what = f"{'stress: ' if i >= len(lat['levels']) else ''}{lv['sessions']} ({lv['keys_per_s']})"
+            cpu = " / ".join(str(lv.get(k, {}).get("server_cpu_ms_per_key", "-")) for k, _ in clients)
+            lines.append(f"| {what} | " + " | ".join(_pcts(lv.get(k, {})) for k, _ in clients)
+                         + f" | {_pcts(lv.get('raw_exec', {}))} | {_pcts(lv.get('kubectl', {}))} | {cpu} |")
         fl = lat["flood"]
-        lines.append(f"| 1 + flooding neighbour | {_pcts(fl['console_flood'])} | "
-                     f"{_pcts(fl['raw_flood']) if 'raw_flood' in fl else '-'} |")
-        lines.append(f"| 1, idle (same phase) | {_pcts(fl['console_idle'])} | "
-                     f"{_pcts(fl['raw_idle']) if 'raw_idle' in fl else '-'} |")
+        pad = " | -" * (len(clients) - 1)
+        lines.append(f"| 1 + flooding neighbour | {_pcts(fl['console_flood'])}{pad} | "
+                     f"{_pcts(fl['raw_flood']) if 'raw_flood' in fl else '-'} | - | - |")
+        lines.append(f"| 1, idle (same phase) | {_pcts(fl['console_idle'])}{pad} | "
+                     f"{_pcts(fl['raw_idle']) if 'raw_idle' in fl else '-'} | - | - |")
         for key, what in (("cpu_console_flood", "console"), ("cpu_raw_flood", "raw exec")):
             cpu = fl.get(key)
             if cpu:

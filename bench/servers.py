@@ -15,18 +15,24 @@ log = logging.getLogger(__name__)
 
 
 class BenchServer(ConsoleServer):
-    """A ConsoleServer in a chosen async mode; with `profile`, run under pyinstrument."""
+    """A ConsoleServer in a chosen async mode; with `profile`, run under pyinstrument; with
+    `root`, the console of another checkout (`--before`: the same run measures both)."""
 
-    def __init__(self, kubeconfig: Path, instance: Path, profile: Path | None = None, **env: str):
+    def __init__(self, kubeconfig: Path, instance: Path, profile: Path | None = None,
+                 root: Path | None = None, **env: str):
         super().__init__(kubeconfig, instance, **env)
-        self.profile = profile
+        self.profile, self.root = profile, root
         if profile is not None:
             self.env["KWS_BENCH_PROFILE"] = str(profile)
+        if root is not None:
+            self.env["KWS_BENCH_APP_ROOT"] = str(root)
 
     def command(self) -> list[str]:
-        if self.profile is None:
-            return super().command()
-        return [sys.executable, "-m", "bench.profserve"]
+        if self.profile is not None:
+            return [sys.executable, "-m", "bench.profserve"]
+        if self.root is not None:
+            return [sys.executable, str(self.root / "app.py")]   # imports webshell from there
+        return super().command()
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.profile is not None and self.proc is not None and self.proc.poll() is None:

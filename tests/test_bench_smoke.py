@@ -23,6 +23,9 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
     for lv in lat["levels"] + lat["stress"]:
         assert lv["console"]["n"] == lv["sessions"] * lv["keys_per_session"] and lv["console"]["p50"] > 0
         assert lv["raw_exec"]["p99"] > 0
+        assert lv["console_token"]["n"] == lv["console"]["n"] and lv["console_token"]["server_cpu_ms_per_key"] > 0
+        assert lv["kubectl"]["n"] == lv["console"]["n"] and lv["kubectl"]["p50"] > 0   # kubectl exec -it, pty
+        assert "over_kubectl_p99_ms" in lv["console"] and "over_kubectl_p50_ms" in lv["console_token"]
     assert lat["flood"]["console_flood"]["p99"] > 0 and lat["flood"]["ratio_p99_flood_idle"] > 0
 
     cap = r["capacity"]

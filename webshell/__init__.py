@@ -40,6 +40,9 @@ def create_app(config: Config | None = None) -> Flask:
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
                       max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES,
                       ping_interval=cfg.PING_INTERVAL, ping_timeout=cfg.PING_TIMEOUT)
+    if cfg.ASYNC_MODE == "eventlet":
+        from . import internals
+        internals.fast_eventlet_websocket_unmask()     # every client frame: docs/PERFORMANCE.md
 
     from . import access, cli, errors, schema, socketlimits, vendor
     from .admin.views import bp as admin_bp

@@ -84,3 +84,26 @@ def test_eventlet_environs_hand_out_their_socket():
         warnings.simplefilter("ignore")      # eventlet announces its maintenance mode at import
         import eventlet.wsgi
     assert hasattr(eventlet.wsgi.Input, "get_socket")
+
+
+def test_eventlet_websocket_unmask_is_replaced_by_an_equal_one():
+    import random
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # eventlet announces its maintenance mode at import
+        from eventlet.websocket import RFC6455WebSocket
+    original = RFC6455WebSocket.__dict__["_apply_mask"]
+    assert isinstance(original, staticmethod)           # what the patch replaces, as eventlet defines it
+    rng = random.Random(17)
+    try:
+        assert internals.fast_eventlet_websocket_unmask()
+        for n in (0, 1, 3, 4, 5, 60, 125, 126, 4099):
+            data = bytes(rng.getrandbits(8) for _ in range(n))
+            mask = tuple(rng.getrandbits(8) for _ in range(4))    # eventlet unpacks it as 4 ints
+            for offset in (0, 1, 2, 3, 6):
+                for length in {None, n, max(0, n - 1)}:
+                    want = original.__func__(data, mask, length, offset)
+                    assert RFC6455WebSocket._apply_mask(data, mask, length=length, offset=offset) == want
+        assert RFC6455WebSocket._apply_mask(b"\x01\x02\x03\x04", [1, 2, 3, 4]) == b"\x00\x00\x00\x00"   # a list too
+    finally:
+        RFC6455WebSocket._apply_mask = original

@@ -49,24 +49,42 @@ class SocketIOTransport:
 
 def _answer(fn):
     """Run a handler; turn every error into {ok: false, error: {code, message}}."""
-    def wrapper(self, data=None):
+    event = fn.__name__.removeprefix("on_").lstrip("_")
+
+    def wrapper(self, *args):
         try:
-            return {"ok": True, **(fn(self, data) or {})}
+            return {"ok": True, **(fn(self, *(args or (None,))) or {})}   # no payload: None
         except WebshellError as e:
             return {"ok": False, "error": e.to_dict()}
         except Exception:  # noqa: BLE001 - a bad event never takes the server down
-            log.exception("terminal event %s failed", fn.__name__)
+            log.exception("terminal event %s failed", event)
             return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
     wrapper.__name__ = fn.__name__
     return wrapper
 
 
 class TerminalNamespace(Namespace):
-    """Client events → service calls. Input, resize and close touch no database."""
+    """Client events → service calls. Input, resize and close touch no database.
+
+    `input` and `resize` only move bytes to a session this socket owns. They skip
+    Flask-SocketIO's per-event Flask request context (a Request, a URL adapter and route
+    match, an app context, the session, every teardown: three quarters of an input event's
+    handling, see docs/PERFORMANCE.md) through the dispatch hook python-socketio documents
+    for overriding, `trigger_event`. The socket's identity was checked at connect and the
+    guard re-checks it every KWS_AUTH_RECHECK; a handler here gets the sid as an argument.
+    """
 
     def __init__(self, service: TerminalService, max_input: int, max_size: int):
         super().__init__(NAMESPACE)
         self.service, self.max_input, self.max_size = service, max_input, max_size
+        self._bare = {"input": self._input, "resize": self._resize}
+
+    def trigger_event(self, event, *args):
+        bare = self._bare.get(event)
+        if bare is None:
+            return super().trigger_event(event, *args)
+        sid, *payload = args
+        return bare(sid, payload[0] if payload else None)
 
     def _account(self):
         """The socket's user, fresh from the database (only for events that decide access: open,
@@ -126,16 +144,16 @@ class TerminalNamespace(Namespace):
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container, "target_container": aimed}
 
     @_answer
-    def on_input(self, data):
+    def _input(self, sid, data):
         session_id, payload = validate.input_request(data, self.max_input)
         metrics.terminal_bytes("in", len(payload))
-        if not self.service.session(request.sid, session_id).write(payload):
+        if not self.service.session(sid, session_id).write(payload):
             raise BadRequest("the terminal is closed")
 
     @_answer
-    def on_resize(self, data):
+    def _resize(self, sid, data):
         session_id, cols, rows = validate.resize_request(data, self.max_size)
-        self.service.session(request.sid, session_id).resize(cols, rows)
+        self.service.session(sid, session_id).resize(cols, rows)
 
     @_answer
     def on_close(self, data):
