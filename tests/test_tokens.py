@@ -1,6 +1,7 @@
 """API tokens: REST and Socket.IO clients, shown once, stored hashed, expiry, revocation cuts live shells."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 
@@ -75,8 +76,10 @@ def test_revoking_a_token_cuts_its_live_session(srv):
     session = t.open("shell-a", "team-a")
     pid = shell_pid(t, session)
     token_id = cli(srv, "list-tokens", "robot").split()[0].lstrip("#")
-    started = time.monotonic()
     cli(srv, "revoke-token", token_id)
+    # From the moment the revocation is in the database (the CLI has exited; starting the CLI
+    # itself can take many seconds on a loaded machine, and is not what this bounds).
+    started = time.monotonic()
     assert t.disconnected.wait(15), "the token's socket stayed connected"
     assert wait_dead(pid), "the shell outlived its revoked token"
     assert time.monotonic() - started < 15
@@ -102,11 +105,20 @@ def test_disabling_a_user_cuts_their_live_session(srv):
 def test_token_expiry_and_the_tokens_page(make_server):
     srv = make_server(auth_recheck=0.5)
     add_user(srv, "temp", ["--namespaces", "team-a"])
-    short = _token(srv, "temp", "--days", str(2 / 86400))     # two seconds
+    # An hour's token whose expiry is then moved to a moment ago in the database: a token made
+    # to live two seconds could expire while the CLI that made it was still exiting.
+    short = _token(srv, "temp", "--days", str(1 / 24))
     bearer = {"Authorization": f"Bearer {short}"}
     assert requests.get(f"{srv.url}/api/clusters", headers=bearer).status_code == 200
     t = SocketClient(srv, token=short)
-    time.sleep(2.5)
+    engine = sa.create_engine(f"sqlite:///{srv.instance / 'webshell.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("update api_tokens set expires_at = :past"),
+                         {"past": (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+                          .replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")})   # SQLite's UTC form
+    finally:
+        engine.dispose()
     assert requests.get(f"{srv.url}/api/clusters", headers=bearer).status_code == 401
     assert t.disconnected.wait(10), "an expired token's socket stayed connected"
 
