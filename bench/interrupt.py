@@ -194,9 +194,13 @@ def run(env: BenchEnv, server, cookie: str) -> dict:
     sz = env.sizes
     cells = []
     for kind, command in floods(env).items():
+        if kind not in sz.interrupt_kinds:
+            continue
         for flood_s in sz.interrupt_floods:
             for sessions in sz.interrupt_sessions:
                 for client, late in (("asyncio", 0.0), ("ack-50ms-late", 0.05)):
+                    if client not in sz.interrupt_clients:
+                        continue
                     rounds = max(1, -(-sz.interrupt_trials // sessions))
                     samples = []
                     for _ in range(rounds):
@@ -205,9 +209,10 @@ def run(env: BenchEnv, server, cookie: str) -> dict:
                     cells.append({"flood": kind, "flood_s": flood_s, "sessions": sessions, "client": client,
                                   **_cell(samples)})
                     log.info("interrupt %s", cells[-1])
-                cells.append({"flood": kind, "flood_s": flood_s, "sessions": sessions, "client": "chromium",
-                              **_cell(_chromium_cell(env, server, cookie, command, flood_s, sessions))})
-                log.info("interrupt %s", cells[-1])
+                if "chromium" in sz.interrupt_clients:
+                    cells.append({"flood": kind, "flood_s": flood_s, "sessions": sessions, "client": "chromium",
+                                  **_cell(_chromium_cell(env, server, cookie, command, flood_s, sessions))})
+                    log.info("interrupt %s", cells[-1])
     return {"cells": cells}
 
 
