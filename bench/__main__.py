@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--floods", help="interrupt suite: comma-separated flood lengths in s (default 5,30)")
     ap.add_argument("--before", type=Path, help="a checkout of an earlier commit (git worktree or git archive): "
                     "its console is measured beside this one in every latency row")
+    ap.add_argument("--sessions", help="interrupt suite: comma-separated flooding session counts (default 1,20)")
+    ap.add_argument("--clients", help="interrupt suite: asyncio,ack-50ms-late,chromium (default all)")
+    ap.add_argument("--kinds", help="interrupt suite: yes,cat (default both)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -113,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes.tiny() if args.tiny else Sizes.full()
     if args.floods:
         sizes.interrupt_floods = tuple(float(x) for x in args.floods.split(","))
+    if args.sessions:
+        sizes.interrupt_sessions = tuple(int(x) for x in args.sessions.split(","))
+    if args.clients:
+        sizes.interrupt_clients = tuple(args.clients.split(","))
+    if args.kinds:
+        sizes.interrupt_kinds = tuple(args.kinds.split(","))
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SUITES)
     if unknown:

@@ -43,6 +43,8 @@ class Sizes:
     interrupt_sessions: tuple[int, ...] = (1, 20)
     interrupt_trials: int = 10
     interrupt_timeout: float = 60.0
+    interrupt_clients: tuple[str, ...] = ("asyncio", "ack-50ms-late", "chromium")
+    interrupt_kinds: tuple[str, ...] = ("yes", "cat")
 
     @classmethod
     def full(cls) -> "Sizes":

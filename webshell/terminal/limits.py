@@ -12,7 +12,7 @@ class Limits:
     # Interrupt semantics (docs/PROTOCOL.md): these input bytes discard a flood's backlog.
     interrupt_chars: bytes = b"\x03\x1c\x1a"
     skip_quiet: float = 0.1       # the flood has stopped when the stream is quiet this long
-    skip_max: float = 2.0         # and delivery resumes after this long in any case
+    skip_max: float = 5.0         # and delivery resumes after this long in any case
     skip_tail: int = 16384        # at most this much of the skipped output's end is shown
     flood_bytes: int = 65536      # an interrupt skips only when this much output is pending
     lag: float = 1.0              # what may queue for a client: about this many seconds of it
