@@ -41,7 +41,7 @@ def test_json_logs_name_the_user_and_access_lines_are_logged(make_server):
         time.sleep(0.05)
     closed = [json.loads(ln) for ln in srv.log().splitlines()
               if ln.startswith("{") and '"audit terminal.close ' in ln]
-    assert closed and closed[0]["user"] == "admin" and "user='admin'" in closed[0]["message"], closed
+    assert closed and closed[0]["user"] == "admin" and " user=admin " in closed[0]["message"], closed
     assert not any(r.get("user", "admin") != "admin" for r in records)   # a name, never the id
     access = [r for r in records if r["logger"] == "webshell.access"]
     assert any('"GET /healthz HTTP/1.1" 200' in r["message"] for r in access), access[-5:]
