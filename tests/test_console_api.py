@@ -28,6 +28,6 @@ def test_rights_per_namespace(make_server):
     add_user(srv, "erin", ["--namespaces", "team-a", "--exec", "--download"], ["--namespaces", "demo"])
     erin = login(srv, "erin", PW)
     r = erin.get(f"{srv.url}/api/clusters/kws-local/rights").json()["namespaces"]
-    assert r == {"demo": {"exec": False, "upload": False, "download": False, "logs": False},
-                 "team-a": {"exec": True, "upload": False, "download": True, "logs": False}}
+    assert r == {"demo": {"exec": False, "upload": False, "download": False, "logs": False, "debug": False},
+                 "team-a": {"exec": True, "upload": False, "download": True, "logs": False, "debug": False}}
     assert erin.get(f"{srv.url}/api/clusters/other/rights").status_code == 404   # no such cluster

@@ -17,6 +17,7 @@ import pytest
 
 from localcluster.cluster import LocalCluster
 from webshell.errors import ClusterUnavailable
+from webshell.kube.conn import Target
 from webshell.kube import process
 from webshell.kube.clusters import ClusterRegistry
 from webshell.kube.execstream import ExecStream
@@ -106,7 +107,8 @@ def test_exec_connects_and_hang_ups_end_within_the_timeout(own_cluster):
             _, took = _timed(lambda: ExecStream.open(api, "demo", "web-1", "web", ["true"], tty=False,
                                                      timeout=TIMEOUT))
         assert str(_port(own_cluster)) not in err.value.message
-        ok, took = _timed(lambda: process.hang_up(api, "demo", "web-1", "web", 999999, TIMEOUT))
+        conn = reg.conn(Target("kws-local", "demo", "web-1", "web"))
+        ok, took = _timed(lambda: process.hang_up(conn, 999999, grace=0.1))
         assert ok is False and took < TIMEOUT + SLACK, took
 
 

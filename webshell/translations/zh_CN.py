@@ -54,6 +54,10 @@ ZH = {
     "see": "查看", "exec": "执行命令", "upload": "上传", "download": "下载", "read logs": "读取日志",
     "you may not %(verb)s in namespace '%(ns)s' of cluster '%(cluster)s'": "你无权在集群“%(cluster)s”的命名空间“%(ns)s”中%(verb)s",
     "you may not %(verb)s in cluster '%(cluster)s'": "你无权在集群“%(cluster)s”中%(verb)s",
+    "Sessions": "会话",
+    "Logging out ends your logins in every browser. Use this if a browser you used is out of your hands:":
+        "退出登录会结束你在所有浏览器中的登录。如果你用过的某个浏览器已不在你手中，请使用它：",
+    "Log out everywhere": "在所有地方退出登录",
 }
 
 ZH_JS = {
@@ -100,5 +104,5 @@ ZH_JS = {
     "The cluster did not answer: try again in a moment; if it lasts, tell an admin.": "集群没有响应：请稍后重试；如果一直如此，请告诉管理员。",
     "The container lacks a program this needs.": "容器中缺少此操作所需的程序。", "Log in again.": "请重新登录。",
     "Debug": "调试", "{label} (debug)": "{label}（调试）",
-    "add a debug container with a shell that shares this container's processes": "添加一个带 shell 的调试容器，与此容器共享进程",
+    "add a debug container with a shell that shares this container's processes": "添加一个带 Shell 的调试容器，与此容器共享进程",
 }
