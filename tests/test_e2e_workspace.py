@@ -64,9 +64,12 @@ def test_split_side_by_side_and_top_bottom_then_reload_keeps_the_layout(page):
     # The right group splits top/bottom with a third terminal.
     open_pod(page, "demo", "multi")
     page.locator(".tab.active").click()
+    tall = page.evaluate("() => window.kws.active.term.rows")
     page.locator(".group:has(.tab.active) .split-btn[data-split=col]").click()
     page.wait_for_function("() => document.querySelectorAll('.group').length === 3")
     assert page.locator(".split.col").count() == 1
+    # The refit follows the new layout a frame later (a ResizeObserver): wait for the shorter pane.
+    page.wait_for_function(f"() => window.kws.active.term.rows < {tall}")
     rows, cols = page.evaluate("() => [window.kws.active.term.rows, window.kws.active.term.cols]")
     assert stty(page) == (rows, cols)
 
