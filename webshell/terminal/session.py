@@ -5,39 +5,16 @@ import logging
 import secrets
 import threading
 import time
-from typing import Callable, Protocol
+from typing import Callable
 
 from ..kube import frames
 from ..kube.conn import Target
 from . import flow, output
 from .limits import Limits
+from .ports import ExitSink, OutputSink, Runtime, Stream  # noqa: F401 (re-exported)
 from .skip import SkipsBacklog
 
 log = logging.getLogger(__name__)
-
-
-class Runtime(Protocol):
-    """How the domain starts background work and sleeps (Flask-SocketIO's helpers in the app)."""
-
-    def spawn(self, fn: Callable, *args) -> object: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class Stream(Protocol):
-    """An exec stream (kube.execstream.ExecStream; a scripted fake in unit tests)."""
-
-    def read(self) -> tuple[int, bytes] | None: ...
-    def readable_now(self) -> bool: ...
-    def write(self, data: bytes) -> bool: ...
-    def resize(self, cols: int, rows: int) -> bool: ...
-    def close_stdin(self) -> bool: ...
-    def close(self) -> None: ...
-
-
-# Output leaves a session through this: (session, client sid, data, ack callback).
-OutputSink = Callable[["TerminalSession", str, bytes, Callable[[], None]], None]
-# And its end through this: (session, client sid or None, exit code or None, reason).
-ExitSink = Callable[["TerminalSession", "str | None", "int | None", str], None]
 
 
 class TerminalSession(SkipsBacklog):
