@@ -87,11 +87,10 @@ async def _console_level(server, auth: dict, n: int, keys: int, think_ms: float,
         await asyncio.sleep(1.0)   # let prompts and the setup's echo settle
         if on_typing is not None:
             on_typing()
-        proc = psutil.Process(server.proc.pid)
-        cpu0 = sum(proc.cpu_times()[:2])
+        cpu0 = _on_cpu_seconds(server.proc.pid)
         results = await asyncio.gather(*(_console_type(think_ms, c, s, keys, i)
                                          for i, (c, s) in enumerate(sessions)))
-        cpu = sum(proc.cpu_times()[:2]) - cpu0
+        cpu = _on_cpu_seconds(server.proc.pid) - cpu0
         return [x for r in results for x in r], cpu
     finally:
         await asyncio.gather(*(_end(c, s) for c, s in sessions), return_exceptions=True)
@@ -200,6 +199,21 @@ class CpuUse:
                 self.result[f"{n}_pct_of_a_core"] = round(100 * (self._busy(p.cpu_times()) - self.p0[n]) / wall, 1)
             except psutil.Error:
                 self.result[f"{n}_pct_of_a_core"] = None
+
+
+def _on_cpu_seconds(pid: int) -> float:
+    """Time every thread of `pid` has run, to the nanosecond (/proc/<pid>/task/*/schedstat).
+
+    psutil's cpu_times() counts 10 ms clock ticks: a short typing phase (the --tiny run's
+    ten keys) could measure 0.
+    """
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass                        # a thread that ended meanwhile
+    return total / 1e9
 
 
 def _flood_seconds(keys: int, think_ms: float) -> float:
