@@ -63,7 +63,7 @@
   let target = null;         // {cluster, namespace, pod, container}
   let dir = '';              // absolute path the container reported ('' = its working directory)
   let loads = 0;             // sequence of listings: only the latest one is shown
-  let edits = 0;             // keystrokes in the path box: a listing never overwrites what was typed after it began
+  let edits = 0;             // focus and keystrokes in the path box: a listing never overwrites it once the user is in it
   const key = (t) => (t ? [t.cluster, t.namespace, t.pod, t.container || ''].join('\n') : '');
 
   function base(t) {
@@ -316,7 +316,8 @@
   close.addEventListener('click', hide);
   up.addEventListener('click', () => load(parent(dir)));
   refresh.addEventListener('click', () => load());
-  pathInput.addEventListener('input', () => { edits += 1; });
+  // Focus counts: a user who clicked in (and maybe selected all) must not get a listing's path spliced under the cursor.
+  for (const type of ['focus', 'input']) pathInput.addEventListener(type, () => { edits += 1; });
   pathInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(pathInput.value); });
   uploadBtn.addEventListener('click', () => { follow(); pickFiles.click(); });
   folderBtn.addEventListener('click', () => { follow(); pickFolder.click(); });

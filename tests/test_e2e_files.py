@@ -136,3 +136,23 @@ def test_a_listing_that_arrives_late_keeps_the_path_being_typed(page, server, cl
     page.press(".files-path", "Enter")
     wait_state(page, "([p]) => document.getElementById('files').dataset.path === p", [str(box)])
     assert page.input_value(".files-path") == str(box)
+
+
+def test_a_listing_that_arrives_between_select_all_and_typing_is_not_spliced_in(page, server, cluster):
+    """Click in, select all, the first listing lands, then type: the box holds what was typed, not cwd + it."""
+    held = []
+    page.route("**/files/list?*", lambda route: held.append(route))
+    open_web2(page, server)
+    page.click("#files-toggle")
+    deadline = time.monotonic() + 60
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(held) == 1, f"{len(held)} listings requested on opening the file browser"
+    page.focus(".files-path")
+    page.evaluate("() => document.querySelector('.files-path').select()")
+    held[0].continue_()
+    page.unroute("**/files/list?*")
+    home = str(demo.container_dir(cluster.sandbox, "demo", "web-2", "web"))
+    wait_state(page, "([p]) => document.getElementById('files').dataset.path === p", [home])
+    page.keyboard.insert_text("/typed")
+    assert page.input_value(".files-path") == "/typed"
