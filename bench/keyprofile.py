@@ -1,7 +1,7 @@
 """Profile the console's typing phase only: where a keystroke's server time goes.
 
     python -m bench.keyprofile --cluster-dir DIR [--before CHECKOUT] [--sessions 200 --keys 10 --think 150]
-                               [--auth cookie|token] [--profiler cprofile|pyinstrument] --out DIR
+                               [--auth cookie|token] [--profiler cprofile|pyinstrument|none] --out DIR
 
 Starts the console (and, with --before, the console of another checkout, one after the other)
 under bench/profserve.py, opens the sessions, throws away what was profiled while they opened
@@ -30,14 +30,17 @@ log = logging.getLogger("bench.keyprofile")
 
 
 def profile_one(kubeconfig: Path, out: Path, name: str, root: Path | None, args) -> dict:
-    srv = BenchServer(kubeconfig, out / "servers" / name, profile=out / f"profile-{name}.html", root=root,
-                      max_sessions_per_user=args.sessions + 10)
-    srv.env["KWS_BENCH_PROFILER"] = args.profiler
+    profiled = args.profiler != "none"
+    srv = BenchServer(kubeconfig, out / "servers" / name, root=root, max_sessions_per_user=args.sessions + 10,
+                      profile=out / f"profile-{name}.html" if profiled else None)
+    if profiled:
+        srv.env["KWS_BENCH_PROFILER"] = args.profiler
     srv.start()
     try:
         auth = {"token": Console.token_for(srv)} if args.auth == "token" else {"cookie": Console.cookie_for(srv)}
         samples, cpu = asyncio.run(_console_level(srv, auth, args.sessions, args.keys, args.think,
-                                                  on_typing=lambda: os.kill(srv.proc.pid, signal.SIGUSR2)))
+                                                  on_typing=(lambda: os.kill(srv.proc.pid, signal.SIGUSR2))
+                                                  if profiled else None))
         srv.drain()
     finally:
         srv.stop()
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keys", type=int, default=10)
     ap.add_argument("--think", type=float, default=150.0, help="mean pause between one session's keys, ms")
     ap.add_argument("--auth", choices=("cookie", "token"), default="cookie")
-    ap.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
+    ap.add_argument("--profiler", choices=("cprofile", "pyinstrument", "none"),
+                    default="cprofile", help="none: no profiler, only the server's CPU per key (quick checks)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
