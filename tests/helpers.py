@@ -94,3 +94,15 @@ def wait_dead(pid: int, timeout: float = 15) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def stty_size_when(rows: int, cols: int, mark: str = "seen") -> str:
+    """A shell line printing `<mark>=ROWS COLS=` once `stty size` shows the expected size (10 s at most).
+
+    A resize travels on its own channel of the exec stream, which the kubelet (and kwok)
+    serve in a goroutine apart from stdin: a resize sent before a command line is not
+    ordered before it. The shell waits for the size to land instead of the test sleeping;
+    if it never lands, the line prints the size the terminal has, and the test's match fails.
+    """
+    return (f'for i in $(seq 50); do s=$(stty size); [ "$s" = "{rows} {cols}" ] && break; sleep 0.2; done;'
+            f' echo "{mark}=$s="')

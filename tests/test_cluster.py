@@ -13,6 +13,7 @@ from webshell.errors import Forbidden
 from webshell.kube import frames
 from webshell.kube.conn import Conn, Target
 from webshell.kube.execstream import ExecStream
+from .helpers import stty_size_when
 
 VERSIONS = dict(line.split("=", 1) for line in
                 (demo.Path(demo.__file__).parent / "versions.env").read_text().splitlines()
@@ -55,21 +56,26 @@ def test_lists_demo_pods_and_real_version(cluster):
     assert version.minor == VERSIONS["KUBERNETES_VERSION"].split(".")[1]
 
 
-def test_tty_exec_follows_resize(cluster):
-    api = api_for(cluster.admin_kubeconfig)
+def tty_size_after_resize(api, cols: int, rows: int) -> bytes:
+    """Resize a fresh TTY exec, then let its shell poll `stty size` until the size arrives (10 s at most).
+
+    The resize channel and stdin are separate streams that the kubelet (and kwok) serve in
+    separate goroutines: a resize sent first is not ordered before input sent after it, so
+    under load the shell may read `stty size` before the resize lands. Waiting a fixed time
+    was the flaky part; the shell now waits for the size itself (tests/helpers.py).
+    """
     stream = exec_in(api, "demo", "web-1", "web", ["sh"], tty=True)
     assert stream.protocol == frames.V5
-    stream.resize(57, 13)
-    time.sleep(0.3)
-    stream.write(b"stty size; exit\n")
-    out, _ = drain(stream, 20)
-    assert b"13 57" in out
-    stream = exec_in(api, "demo", "web-1", "web", ["sh"], tty=True)
-    stream.resize(201, 49)
-    time.sleep(0.3)
-    stream.write(b"stty size; exit\n")
-    out, _ = drain(stream, 20)
-    assert b"49 201" in out
+    stream.resize(cols, rows)
+    stream.write(f"{stty_size_when(rows, cols)}; exit\n".encode())
+    out, _ = drain(stream, 30)
+    return out
+
+
+def test_tty_exec_follows_resize(cluster):
+    api = api_for(cluster.admin_kubeconfig)
+    assert b"seen=13 57=" in tty_size_after_resize(api, 57, 13)
+    assert b"seen=49 201=" in tty_size_after_resize(api, 201, 49)
 
 
 def test_non_tty_exec_is_binary_exact(cluster):

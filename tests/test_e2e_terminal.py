@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from .helpers import stty_size_when
+
 pytestmark = pytest.mark.browser
 
 SCREEN = """() => {
@@ -65,8 +67,8 @@ def test_type_resize_reload(page, target):
     page.wait_for_function(f"() => {{ const t = [...window.kws.tabs.values()][0]; "
                            f"return t.term.cols !== {cols} && t.term.rows !== {rows}; }}")
     rows2, cols2 = term_size(page)
-    type_line(page, "clear; stty size")
-    wait_screen(page, rf"(^|\n){rows2} {cols2}\b")
+    type_line(page, "clear; " + stty_size_when(rows2, cols2))   # the resize is not ordered with stdin
+    wait_screen(page, rf"seen={rows2} {cols2}=")
 
     page.reload()
     page.wait_for_selector(".pane.active .status.connected")

@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from .helpers import ADMIN_PASSWORD
+from .helpers import ADMIN_PASSWORD, stty_size_when
 from .test_e2e_terminal import open_pod, type_line, wait_screen
 
 pytestmark = pytest.mark.browser
@@ -21,9 +21,11 @@ BOXES = """() => {
 
 
 def stty(page) -> tuple[int, int]:
+    """What the shell's `stty size` says, once it shows the terminal's size or after 10 s (it then differs)."""
     marker = secrets.token_hex(3)
-    type_line(page, f"clear; echo {marker}-$(stty size | tr ' ' x)-")
-    m = wait_screen(page, rf"{marker}-(\d+)x(\d+)-")
+    rows, cols = page.evaluate("() => [window.kws.active.term.rows, window.kws.active.term.cols]")
+    type_line(page, "clear; " + stty_size_when(rows, cols, marker))
+    m = wait_screen(page, rf"{marker}=(\d+) (\d+)=")
     return int(m.group(1)), int(m.group(2))
 
 

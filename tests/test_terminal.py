@@ -12,7 +12,7 @@ from kubernetes import client, config
 
 from localcluster import demo
 
-from .helpers import Term, login, pid_alive, wait_dead
+from .helpers import Term, login, pid_alive, stty_size_when, wait_dead
 
 PID = r"PID=(\d+)\b"
 
@@ -35,8 +35,8 @@ def test_resize_is_seen_by_stty(term, target):
     term.send(s, "stty size\n")
     term.wait_for(s, r"40 120")
     assert term.call("resize", {"session": s, "cols": 77, "rows": 21})["ok"]
-    term.send(s, "stty size\n")
-    term.wait_for(s, r"21 77")
+    term.send(s, stty_size_when(21, 77) + "\n")     # the resize channel is not ordered with stdin
+    term.wait_for(s, r"seen=21 77=")
 
 
 def test_two_sessions_with_different_shells(make_server):
