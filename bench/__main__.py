@@ -53,13 +53,20 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
                 prior = BenchServer(env.kubeconfig, env.instance(f"{mode}-before"), async_mode=mode, root=before,
                                   profile=(out / f"profile-{mode}-before.html") if profile else None,
                                   max_sessions_per_user=per_user).start()
+            real = env.has_real_node and mode == modes[0]   # the other node, in the default mode
             if "throughput" in only:
                 log.info("[%s] throughput", mode)
                 r.setdefault("throughput", {})[mode] = throughput.run(env, srv, cookie, mode == modes[0])
+                if real:
+                    log.info("[%s] throughput on the real node", mode)
+                    r.setdefault("throughput_real", {})[mode] = throughput.run(env, srv, cookie, True, "real")
             if "latency" in only:
                 log.info("[%s] latency", mode)
                 r.setdefault("latency", {})[mode] = latency.run(
                     env, srv, cookie, raw_latency, (prior, Console.cookie_for(prior)) if prior else None)
+                if real:
+                    log.info("[%s] latency on the real node", mode)
+                    r.setdefault("latency_real", {})[mode] = latency.run_node(env, srv, cookie, "real")
             if "interrupt" in only and mode == modes[0]:
                 log.info("[%s] interrupt", mode)
                 r["interrupt"] = {"mode": mode, **interrupt.run(env, srv, cookie)}

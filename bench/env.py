@@ -62,6 +62,20 @@ class Sizes:
                    interrupt_timeout=30.0)
 
 
+@dataclass(frozen=True)
+class Where:
+    """A pod for the terminal benchmarks: the same pod for the console, raw exec and kubectl."""
+    node: str
+    namespace: str
+    pod: str
+    container: str
+    big_text: Path           # on the host; the same path, or its name in the working directory, inside
+
+    @property
+    def cat_path(self) -> str:
+        return str(self.big_text) if self.node == "real" else self.big_text.name
+
+
 @dataclass
 class BenchEnv:
     cluster: LocalCluster
@@ -79,12 +93,24 @@ class BenchEnv:
     def big_text(self) -> Path:
         return self.container_dir() / "bench-big.txt"
 
+    @property
+    def has_real_node(self) -> bool:
+        return bool(self.cluster._state().get("real_node"))
+
+    def where(self, node: str) -> Where:
+        """The pod the terminal benchmarks use on `node` ("kwok": demo/web-1, "real": real/web)."""
+        if node == "real":
+            from localcluster import realpods
+            return Where("real", realpods.NAMESPACE, "web", "web",
+                         Path(realpods.share_dir(self.cluster.dir)) / "bench-big.txt")
+        return Where("kwok", "demo", "web-1", "web", self.big_text)
+
     def prepare(self) -> None:
-        """A text file of stream_bytes (a log-like file for `cat`) in demo/web-1/web."""
-        path = self.big_text
-        if not path.exists() or path.stat().st_size != self.sizes.stream_bytes:
-            write_text_file(path, self.sizes.stream_bytes)
-        chown_like(path, path.parent)
+        """A text file of stream_bytes (a log-like file for `cat`) in demo/web-1/web (and real/web)."""
+        for path in [self.big_text] + ([self.where("real").big_text] if self.has_real_node else []):
+            if not path.exists() or path.stat().st_size != self.sizes.stream_bytes:
+                write_text_file(path, self.sizes.stream_bytes)
+            chown_like(path, path.parent)
 
     def instance(self, name: str) -> Path:
         """A fresh instance folder for one console server."""

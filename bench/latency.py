@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .client import NS, Console
-from .env import BenchEnv
+from .env import BenchEnv, Where
 from .ptyexec import KubectlShell
 from .rawexec import RawShell
 
@@ -47,13 +47,13 @@ def _pause(think_ms: float, rng: random.Random) -> float:
 
 
 # -- console -------------------------------------------------------------------
-async def _console_sessions(server, auth: dict, n: int) -> list[tuple[Console, str]]:
+async def _console_sessions(server, auth: dict, n: int, where: Where | None = None) -> list[tuple[Console, str]]:
     sem = asyncio.Semaphore(OPEN_PARALLEL)
 
     async def one() -> tuple[Console, str]:
         async with sem:
             con = await Console(server, **auth).connect()
-            ack = await con.open()
+            ack = await (con.open(where.pod, where.namespace) if where else con.open())
             if not ack.get("ok"):
                 await con.disconnect()
                 raise RuntimeError(f"console open failed: {ack}")
@@ -78,11 +78,11 @@ async def _console_type(think_ms: float, con: Console, sid: str, keys: int, seed
 
 
 async def _console_level(server, auth: dict, n: int, keys: int, think_ms: float,
-                         on_typing=None) -> tuple[list[float], float]:
+                         on_typing=None, where: Where | None = None) -> tuple[list[float], float]:
     """(echo round trips in seconds, the server's CPU seconds over the typing phase);
     `on_typing()` is called when the sessions are open and typing starts (bench/keyprofile.py)."""
     import psutil
-    sessions = await _console_sessions(server, auth, n)
+    sessions = await _console_sessions(server, auth, n, where)
     try:
         await asyncio.sleep(1.0)   # let prompts and the setup's echo settle
         if on_typing is not None:
@@ -122,10 +122,12 @@ def _raw_type(think_ms: float, shell: RawShell, keys: int, seed: int, out: list,
         out.extend(mine)
 
 
-def _raw_level(env: BenchEnv, n: int, keys: int, think_ms: float, shell=RawShell) -> list[float]:
+def _raw_level(env: BenchEnv, n: int, keys: int, think_ms: float, shell=RawShell,
+               where: Where | None = None) -> list[float]:
     """Raw exec websockets (`shell=RawShell`) or `kubectl exec -it` under a pty (`KubectlShell`)."""
+    where = where or env.where("kwok")
     with ThreadPoolExecutor(OPEN_PARALLEL) as pool:
-        shells = list(pool.map(lambda _: shell(env.kubeconfig), range(n)))
+        shells = list(pool.map(lambda _: shell(env.kubeconfig, namespace=where.namespace, pod=where.pod), range(n)))
     try:
         for s in shells:
             s.write(SETUP)
@@ -220,25 +222,26 @@ def _flood_seconds(keys: int, think_ms: float) -> float:
     return keys * think_ms / 1000 * 1.2 + 10
 
 
-def _console_row(server, auth: dict, n: int, keys: int, think: float) -> dict:
-    samples, cpu = asyncio.run(_console_level(server, auth, n, keys, think))
+def _console_row(server, auth: dict, n: int, keys: int, think: float, where: Where | None = None) -> dict:
+    samples, cpu = asyncio.run(_console_level(server, auth, n, keys, think, where=where))
     return {**summary(samples), "server_cpu_s": round(cpu, 3),
             "server_cpu_ms_per_key": round(1000 * cpu / max(1, len(samples)), 3)}
 
 
-def _levels(env: BenchEnv, consoles: dict, plan, raw: dict | None) -> list[dict]:
+def _levels(env: BenchEnv, consoles: dict, plan, raw: dict | None, where: Where | None = None) -> list[dict]:
     """Each level through every console client (`consoles`: name -> (server, auth)), then the
-    baselines: raw exec and `kubectl exec -it` under a pty, measured once per run (in `raw`)."""
+    baselines: raw exec and `kubectl exec -it` under a pty, measured once per run (in `raw`),
+    all in the same pod (`where`, by default the kwok node's demo/web-1)."""
     rows = []
     for n, keys, think in plan:
         row = {"sessions": n, "keys_per_session": keys, "think_ms": think,
                "keys_per_s": round(n * 1000 / think, 1)}
         for name, (server, auth) in consoles.items():
-            row[name] = _console_row(server, auth, n, keys, think)
+            row[name] = _console_row(server, auth, n, keys, think, where)
         key = f"{n}/{keys}/{think}"
         if raw is not None and key not in raw:
-            raw[key] = summary(_raw_level(env, n, keys, think))
-            raw["kubectl/" + key] = summary(_raw_level(env, n, keys, think, KubectlShell))
+            raw[key] = summary(_raw_level(env, n, keys, think, where=where))
+            raw["kubectl/" + key] = summary(_raw_level(env, n, keys, think, KubectlShell, where))
         if raw is not None:
             row["raw_exec"], row["kubectl"] = raw[key], raw["kubectl/" + key]
             row["overhead_p50_ms"] = round(row["console"]["p50"] - row["raw_exec"]["p50"], 3)
@@ -289,3 +292,12 @@ def run(env: BenchEnv, server, cookie: str, raw: dict, before=None) -> dict:
     flood["raw_ratio_p99_flood_idle"] = round(flood["raw_flood"]["p99"] / flood["raw_idle"]["p99"], 3)
     log.info("latency flood: %s", flood)
     return {"levels": levels, "stress": stress, "flood": flood, "raw_measured_here": first}
+
+
+def run_node(env: BenchEnv, server, cookie: str, node: str) -> dict:
+    """The levels up to 50 sessions on another node (the real one): cookie and token sockets, raw
+    exec and `kubectl exec -it`, all into the same pod of that node, one after the other."""
+    consoles = {"console": (server, {"cookie": cookie}),
+                "console_token": (server, {"token": Console.token_for(server)})}
+    plan = [lv for lv in env.sizes.latency_levels if lv[0] <= 50]
+    return {"node": node, "levels": _levels(env, consoles, plan, {}, env.where(node))}

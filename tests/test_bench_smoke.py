@@ -46,4 +46,16 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
         assert real["node"] == "real" and real["kubectl_cp_upload_finishes"] is True
         assert real["upload_baseline"] == "kubectl cp" and all(x["ratio"] > 0 for x in real["rows"])
         assert "## File transfer (real node)" in (tmp_path / "summary.md").read_text()
+        # Throughput and echo on the real node: console, raw exec (a real pty) and kubectl, same pod.
+        for row in r["throughput_real"]["eventlet"]:
+            assert row["node"] == "real" and row["ratio_console_raw"] > 0
+            assert all(row[who]["bytes"] > 0 for who in ("console", "raw_exec", "kubectl"))
+        levels = r["latency_real"]["eventlet"]["levels"]
+        assert [lv["sessions"] for lv in levels] == [n for n, _, _ in Sizes.tiny().latency_levels if n <= 50]
+        for lv in levels:
+            assert lv["console"]["n"] == lv["console_token"]["n"] == lv["sessions"] * lv["keys_per_session"]
+            assert lv["raw_exec"]["p50"] > 0 and lv["kubectl"]["p50"] > 0 and "overhead_p50_ms" in lv
+        summary = (tmp_path / "summary.md").read_text()
+        assert "## Throughput [eventlet, real node]" in summary
+        assert "## Keystroke echo latency [eventlet, real node]" in summary
     assert {t["name"] for t in r["targets"]} and all(isinstance(t["ok"], bool) for t in r["targets"])
