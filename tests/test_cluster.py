@@ -56,7 +56,7 @@ def test_lists_demo_pods_and_real_version(cluster):
     assert version.minor == VERSIONS["KUBERNETES_VERSION"].split(".")[1]
 
 
-def tty_size_after_resize(api, cols: int, rows: int) -> bytes:
+def tty_size_after_resize(api, target, cols: int, rows: int) -> bytes:
     """Resize a fresh TTY exec, then let its shell poll `stty size` until the size arrives (10 s at most).
 
     The resize channel and stdin are separate streams that the kubelet (and kwok) serve in
@@ -64,7 +64,7 @@ def tty_size_after_resize(api, cols: int, rows: int) -> bytes:
     under load the shell may read `stty size` before the resize lands. Waiting a fixed time
     was the flaky part; the shell now waits for the size itself (tests/helpers.py).
     """
-    stream = exec_in(api, "demo", "web-1", "web", ["sh"], tty=True)
+    stream = exec_in(api, target.namespace, target.pod, target.container, ["sh"], tty=True)
     assert stream.protocol == frames.V5
     stream.resize(cols, rows)
     stream.write(f"{stty_size_when(rows, cols)}; exit\n".encode())
@@ -72,10 +72,10 @@ def tty_size_after_resize(api, cols: int, rows: int) -> bytes:
     return out
 
 
-def test_tty_exec_follows_resize(cluster):
+def test_tty_exec_follows_resize(cluster, target):
     api = api_for(cluster.admin_kubeconfig)
-    assert b"seen=13 57=" in tty_size_after_resize(api, 57, 13)
-    assert b"seen=49 201=" in tty_size_after_resize(api, 201, 49)
+    assert b"seen=13 57=" in tty_size_after_resize(api, target, 57, 13)
+    assert b"seen=49 201=" in tty_size_after_resize(api, target, 201, 49)
 
 
 def test_non_tty_exec_is_binary_exact(cluster):
