@@ -115,3 +115,75 @@ class DexProvider:
         if self._proc is not None:
             self._proc.wait(timeout=5)   # reaped: no zombie, no "still running" warning
             self._proc = None
+
+
+# -- a second API server of the local cluster that trusts the provider ---------------------------
+OIDC_PREFIX = "oidc:"      # users and groups from the provider, as the API server names them
+
+
+@dataclass
+class OidcApiServer:
+    """kube-apiserver on the local cluster's etcd, also authenticating Dex's ID tokens (--oidc-*).
+
+    Dex's users become `oidc:<email>` with groups `oidc:<group>`; the console's own identity for
+    it (`kubeconfig`) is the demo's token user bob, who may list pods but neither exec nor
+    impersonate: whatever a user may do there comes from their own token.
+    """
+
+    cluster: object          # localcluster.cluster.LocalCluster (running)
+    dex: DexProvider
+    port: int = 0
+    pid: int | None = None
+    _proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.cluster.dir / "oidc.kubeconfig"
+
+    def start(self) -> "OidcApiServer":
+        st = self.cluster._state()
+        self.port = free_port()
+        argv = self.cluster.apiserver_argv(Path(st["bin_dir"]), f"http://127.0.0.1:{st['ports']['etcd']}",
+                                           self.port)
+        argv += ["--oidc-issuer-url", self.dex.issuer, "--oidc-client-id", CLIENT_ID,
+                 "--oidc-ca-file", str(self.dex.ca_file), "--oidc-username-claim", "email",
+                 "--oidc-username-prefix", OIDC_PREFIX, "--oidc-groups-claim", "groups",
+                 "--oidc-groups-prefix", OIDC_PREFIX]
+        logf = self.cluster.dir / "logs" / f"kube-apiserver-oidc-{self.port}.log"
+        log = open(logf, "ab")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=self.cluster.dir)
+        log.close()
+        self.pid, self._proc = proc.pid, proc
+        try:
+            wait_for(self._ready, 60, "the OIDC kube-apiserver did not become ready", logf)
+        except BaseException:
+            self.stop()
+            raise
+        ca = self.cluster.dir / "pki" / "ca.crt"
+        cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "kws-oidc",
+               "clusters": [{"name": "kws-oidc", "cluster": {"server": f"https://127.0.0.1:{self.port}",
+                                                             "certificate-authority": str(ca)}}],
+               "users": [{"name": "console", "user": {"token": st["tokens"]["bob"]}}],
+               "contexts": [{"name": "kws-oidc", "context": {"cluster": "kws-oidc", "user": "console"}}]}
+        self.kubeconfig.write_text(json.dumps(cfg, indent=2))
+        self.kubeconfig.chmod(0o600)
+        return self
+
+    def _ready(self) -> bool:
+        ctx = ssl.create_default_context(cafile=str(self.cluster.dir / "pki" / "ca.crt"))
+        d = self.cluster.dir / "pki"
+        try:
+            ctx.load_cert_chain(str(d / "admin.crt"), str(d / "admin.key"))
+            with urllib.request.urlopen(f"https://127.0.0.1:{self.port}/readyz", context=ctx, timeout=2) as r:
+                return r.status == 200
+        except (OSError, ValueError, ssl.SSLError):
+            return False
+
+    def stop(self) -> None:
+        if self.pid:
+            terminate(self.pid)
+            self.pid = None
+        if self._proc is not None:
+            self._proc.wait(timeout=5)
+            self._proc = None

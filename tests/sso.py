@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from localcluster.oidc import CLIENT_ID, DexProvider
 
@@ -32,11 +33,14 @@ def provider_settings(dex: DexProvider) -> str:
                         "client_secret": dex.client_secret, "ca_file": str(dex.ca_file)}])
 
 
-def start_sso(kubeconfig: Path, directory: Path, **env: str) -> Sso:
-    """Dex with a client whose redirect URI is this console's, then the console."""
-    srv = ConsoleServer(kubeconfig, directory / "instance", oidc_group_roles="team-a=team-a", **env)
+def start_sso(kubeconfig: Path, directory: Path, start: bool = True, **env: str) -> Sso:
+    """Dex with a client whose redirect URI is this console's, then the console (unless start=False)."""
+    env.setdefault("oidc_group_roles", "team-a=team-a")
+    srv = ConsoleServer(kubeconfig, directory / "instance", **env)
     dex = DexProvider(directory / "dex", redirect_uris=[f"{srv.url}/login/sso/{PROVIDER}/callback"]).start()
     srv.env["KWS_OIDC_PROVIDERS"] = provider_settings(dex)
+    if not start:
+        return Sso(srv, dex)
     try:
         srv.start()
     except BaseException:
@@ -74,3 +78,15 @@ def _wait(page, sso: Sso, step) -> None:
         raise AssertionError(f"stuck at {page.url}: {page.locator('body').inner_text()[:1000]}\n"
                              f"console log: {sso.server.log()[-2500:]}\n"
                              f"Dex log: {sso.dex.log_file.read_text()[-1500:]}") from None
+
+
+def sign_in_http(sso: Sso, user: str) -> requests.Session:
+    """The same login without a browser: the console's redirect, Dex's form posted, the callback followed."""
+    http = requests.Session()
+    http.trust_env = False    # else REQUESTS_CA_BUNDLE would win over `verify`
+    http.verify = str(sso.dex.ca_file)
+    form = http.get(f"{sso.server.url}/login/sso/{PROVIDER}")
+    assert form.url.startswith(sso.dex.issuer) and 'name="login"' in form.text, form.url
+    back = http.post(form.url, data={"login": f"{user}@example.test", "password": sso.dex.passwords[user]})
+    assert back.url == f"{sso.server.url}/", f"login as {user} ended at {back.url}: {back.text[:300]}"
+    return http

@@ -18,7 +18,8 @@ from flask import Flask, current_app, has_app_context, has_request_context, requ
 from . import logsafe, metrics
 from .errors import Forbidden
 from .extensions import db
-from .models import AuditEvent, Rule, User
+from .kube import headers as kube_headers
+from .models import AuditEvent, OidcIdentity, Rule, User
 
 log = logging.getLogger("webshell.audit")
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     """Remember the app so that audit events from background greenlets reach the database."""
     global _app
     _app = app
+    check_cluster_modes(app)   # a mistyped KWS_CLUSTER_AUTH stops the start with the reason
 
 
 def _account(user) -> User | None:
@@ -84,6 +86,8 @@ def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bo
         return False
     if account.is_admin:
         return True
+    if cluster_mode(cluster) == TOKEN:      # the cluster's RBAC decides, on the user's own token
+        return _token_user(account)
     return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
 
@@ -116,7 +120,7 @@ def visible(user, cluster: str, namespaces: list[str]) -> list[str]:
     account = _account(user)
     if account is None:
         return []
-    if account.is_admin:
+    if account.is_admin or (cluster_mode(cluster) == TOKEN and _token_user(account)):
         return list(namespaces)
     rules = [r for r in rules_for(account) if fnmatchcase(cluster, r.clusters)]
     return [ns for ns in namespaces if any(fnmatchcase(ns, r.namespaces) for r in rules)]
@@ -127,20 +131,77 @@ def visible_clusters(user, clusters: list[str]) -> list[str]:
     return [c for c in clusters if allowed(user, LIST, c)]
 
 
-def impersonation(user) -> dict[str, str] | None:
-    """Extra headers that make the cluster act as `user` (impersonation mode), or None.
+RULES, IMPERSONATE, TOKEN = "rules", "impersonate", "token"
+MODES = (RULES, IMPERSONATE, TOKEN)
 
-    Admins act with the console's own identity; everyone else as their user name and,
-    when they have one, their role as a group.
+
+def cluster_mode(cluster: str | None, app=None) -> str:
+    """How `cluster` learns who acts (KWS_CLUSTER_AUTH globs, first match; else KWS_IMPERSONATE):
+
+    rules: the console's credentials, the console's rules decide; impersonate: the rules, and
+    the cluster as the user with their role and IdP groups; token: the user's own ID token,
+    the cluster alone decides (no rule needed).
+    """
+    app = app or (current_app if has_app_context() else _app)
+    for entry in app.config.get("CLUSTER_AUTH", []):
+        pattern, _, mode = entry.partition("=")
+        if cluster is not None and fnmatchcase(cluster, pattern.strip()):
+            return mode.strip()
+    return IMPERSONATE if app.config.get("IMPERSONATE") else RULES
+
+
+def check_cluster_modes(app: Flask) -> None:
+    for entry in app.config.get("CLUSTER_AUTH", []):
+        pattern, sep, mode = entry.partition("=")
+        if not sep or not pattern.strip() or mode.strip() not in MODES:
+            raise ValueError(f"KWS_CLUSTER_AUTH entry {entry!r} is not glob=rules|impersonate|token")
+
+
+def _token_user(account: User) -> bool:
+    """Has this user an SSO login whose ID token the console may pass on?"""
+    return db.session.execute(db.select(OidcIdentity.id).filter(
+        OidcIdentity.user_id == account.id, OidcIdentity.id_token.is_not(None))).first() is not None
+
+
+def idp_groups(account: User) -> list[str]:
+    """The groups the provider named at the user's newest SSO login (none for local accounts)."""
+    if account.id is None:
+        return []
+    row = db.session.execute(db.select(OidcIdentity.groups).filter_by(user_id=account.id)
+                             .order_by(OidcIdentity.last_login_at.desc())).first()
+    return list(row[0] or []) if row else []
+
+
+def impersonation(user, cluster: str | None = None) -> dict[str, str] | None:
+    """Extra headers that make `cluster` act as `user`, or None (the console's own identity).
+
+    Admins act with the console's own identity. Otherwise, by the cluster's mode: impersonate
+    sends the user name and, as groups, the role and the IdP groups; token sends the user's
+    own ID token (refreshed when needed; Forbidden when they have none).
     """
     account = _account(user)
     app = current_app if has_app_context() else _app
-    if account is None or app is None or not app.config.get("IMPERSONATE") or account.is_admin:
+    if account is None or app is None or account.is_admin:
         return None
-    headers = {"Impersonate-User": account.username}
-    if account.role:
-        headers["Impersonate-Group"] = account.role
-    return headers
+    mode = cluster_mode(cluster, app)
+    if mode == TOKEN:
+        bearer = app.extensions["kws.oidc_bearer"](account)
+        if not bearer:
+            raise Forbidden(_no_token(cluster))
+        return {"Authorization": f"Bearer {bearer}"}
+    if mode != IMPERSONATE:
+        return None
+    groups = ([account.role] if account.role else []) + [g for g in idp_groups(account) if g != account.role]
+    return kube_headers.with_values({"Impersonate-User": account.username}, "Impersonate-Group", groups)
+
+
+def _no_token(cluster: str | None) -> str:
+    from flask_babel import gettext
+    try:
+        return gettext("cluster '%(cluster)s' acts on your own sign-in: log in with single sign-on first",
+                       cluster=cluster)
+    except (RuntimeError, KeyError):
+        return f"cluster '{cluster}' acts on your own sign-in: log in with single sign-on first"
 
 
 def _plain(value):

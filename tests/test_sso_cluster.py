@@ -1,0 +1,118 @@
+"""The cluster decides as the SSO user: impersonation with the IdP groups, and token pass-through.
+
+Both against the real local cluster and a real Dex; no browser (tests/test_e2e_sso.py has that).
+"""
+from __future__ import annotations
+
+import pytest
+from kubernetes import client, config
+
+from localcluster.oidc import OIDC_PREFIX, OidcApiServer
+
+from .helpers import Term, login
+from .sso import sign_in_http, start_sso
+
+
+def _rbac(cluster) -> client.RbacAuthorizationV1Api:
+    return client.RbacAuthorizationV1Api(config.new_client_from_config(str(cluster.admin_kubeconfig)))
+
+
+@pytest.fixture
+def bindings(cluster):
+    """RBAC made by a test, removed after it."""
+    made = []
+
+    def bind(namespace: str, name: str, group: str) -> None:
+        rbac = _rbac(cluster)
+        if namespace != "team-a":   # team-a has the demo's Role `shell`
+            rbac.create_namespaced_role(namespace, {"metadata": {"name": name}, "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]}]})
+            made.append(("role", namespace, name))
+        rbac.create_namespaced_role_binding(namespace, {
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                        "name": "shell" if namespace == "team-a" else name},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})
+        made.append(("binding", namespace, name))
+    yield bind
+    rbac = _rbac(cluster)
+    for kind, ns, name in reversed(made):
+        (rbac.delete_namespaced_role_binding if kind == "binding" else rbac.delete_namespaced_role)(name, ns)
+
+
+def _shell_answers(term: Term, session: str) -> None:
+    term.send(session, "echo as-$((6*7))\n")
+    term.wait_for(session, "as-42")
+
+
+def test_token_pass_through_lets_the_clusters_rbac_decide(cluster, tmp_path, bindings):
+    """No console rule, and the console's own identity may neither exec nor impersonate."""
+    bindings("team-a", "oidc-team-a-shell", f"{OIDC_PREFIX}team-a")
+    sso = None
+    api = None
+    try:
+        sso = start_sso(cluster.admin_kubeconfig, tmp_path, cluster_auth="kws-oidc=token", start=False)
+        api = OidcApiServer(cluster, sso.dex).start()
+        sso.server.env["KUBECONFIG"] = str(api.kubeconfig)
+        sso.server.start()
+        alice = Term(sso.server, sign_in_http(sso, "alice"))
+        try:
+            s = alice.open(cluster="kws-oidc", namespace="team-a", pod="shell-a")
+            _shell_answers(alice, s)
+            ack = alice.call("open", {"cluster": "kws-oidc", "namespace": "team-b", "pod": "shell-b",
+                                      "cols": 80, "rows": 24})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+        finally:
+            alice.close()
+        # The console's own identity (used for admins) may not exec there: alice's right was her token's.
+        admin = Term(sso.server, login(sso.server))
+        try:
+            ack = admin.call("open", {"cluster": "kws-oidc", "namespace": "team-a", "pod": "shell-a",
+                                      "cols": 80, "rows": 24})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+        finally:
+            admin.close()
+        # bob's token carries no group: the cluster refuses him team-a.
+        bob = Term(sso.server, sign_in_http(sso, "bob"))
+        try:
+            ack = bob.call("open", {"cluster": "kws-oidc", "namespace": "team-a", "pod": "shell-a",
+                                    "cols": 80, "rows": 24})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+        finally:
+            bob.close()
+    finally:
+        if sso:
+            sso.server.stop()
+        if api:
+            api.stop()
+        if sso:
+            sso.dex.stop()
+
+
+def test_impersonation_passes_the_idp_groups(cluster, tmp_path, bindings):
+    """team-b lets group team-a exec; alice is impersonated with her IdP group, bob has none.
+
+    Her role (sso-devs, from the mapping) is a group too, but only the IdP group is bound.
+    """
+    bindings("team-b", "idp-team-a-shell", "team-a")
+    sso = start_sso(cluster.admin_kubeconfig, tmp_path, impersonate="1", oidc_group_roles="team-a=sso-devs")
+    try:
+        sessions = {u: sign_in_http(sso, u) for u in ("alice", "bob")}   # the first login creates the user
+        for user in ("alice", "bob"):
+            sso.add_rule("--user", user, "--clusters", "kws-local", "--namespaces", "team-*", "--exec")
+        alice = Term(sso.server, sessions["alice"])
+        try:
+            _shell_answers(alice, alice.open(namespace="team-b", pod="shell-b"))
+        finally:
+            alice.close()
+        bob = Term(sso.server, sessions["bob"])
+        try:
+            ack = bob.call("open", {"cluster": "kws-local", "namespace": "team-b", "pod": "shell-b",
+                                    "cols": 80, "rows": 24})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+        finally:
+            bob.close()
+    finally:
+        sso.server.stop()
+        sso.dex.stop()

@@ -1,0 +1,17 @@
+"""Several values of one header through a dict: each under another spelling of the name."""
+from __future__ import annotations
+
+from webshell.kube.headers import carries_token, values, with_values
+
+
+def test_each_value_gets_its_own_spelling_and_the_server_sees_them_all():
+    h = with_values({"Impersonate-User": "alice"}, "Impersonate-Group", ["devs", "team-a", "team-b"])
+    assert len(h) == 4 and h["Impersonate-User"] == "alice" and h["Impersonate-Group"] == "devs"
+    assert len({k.lower() for k in h}) == 2                 # one name, as HTTP (and Go) fold it
+    assert values(h, "impersonate-group") == ["devs", "team-a", "team-b"]
+    assert with_values({}, "Impersonate-Group", []) == {}
+
+
+def test_a_bearer_header_means_the_users_own_token():
+    assert carries_token({"Authorization": "Bearer x"})
+    assert not carries_token({"Impersonate-User": "alice"}) and not carries_token(None)
