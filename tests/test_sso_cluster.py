@@ -52,7 +52,9 @@ def test_token_pass_through_lets_the_clusters_rbac_decide(cluster, tmp_path, bin
     sso = None
     api = None
     try:
-        sso = start_sso(cluster.admin_kubeconfig, tmp_path, cluster_auth="kws-oidc=token", start=False)
+        # A margin longer than the token's life: every call refreshes it at Dex first.
+        sso = start_sso(cluster.admin_kubeconfig, tmp_path, cluster_auth="kws-oidc=token", start=False,
+                        oidc_refresh_margin="86400")
         api = OidcApiServer(cluster, sso.dex).start()
         sso.server.env["KUBECONFIG"] = str(api.kubeconfig)
         sso.server.start()
@@ -63,6 +65,8 @@ def test_token_pass_through_lets_the_clusters_rbac_decide(cluster, tmp_path, bin
             ack = alice.call("open", {"cluster": "kws-oidc", "namespace": "team-b", "pod": "shell-b",
                                       "cols": 80, "rows": 24})
             assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+            assert "User \"oidc:alice@example.test\" cannot" in ack["error"]["message"]   # the API server's words
+            assert sso.server.log().count("refreshed the ID token of alice at dex") >= 2, sso.server.log()[-2000:]
         finally:
             alice.close()
         # The console's own identity (used for admins) may not exec there: alice's right was her token's.
