@@ -19,6 +19,7 @@ from . import logsafe, metrics
 from .errors import Forbidden
 from .extensions import db
 from .kube import headers as kube_headers
+from .kube import review as kube_review
 from .models import AuditEvent, OidcIdentity, Rule, User
 
 log = logging.getLogger("webshell.audit")
@@ -87,7 +88,7 @@ def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bo
     if account.is_admin:
         return True
     if cluster_mode(cluster) == TOKEN:      # the cluster's RBAC decides, on the user's own token
-        return _token_user(account)
+        return _cluster_allows(account, action, cluster, namespace)
     return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
 
@@ -120,8 +121,10 @@ def visible(user, cluster: str, namespaces: list[str]) -> list[str]:
     account = _account(user)
     if account is None:
         return []
-    if account.is_admin or (cluster_mode(cluster) == TOKEN and _token_user(account)):
+    if account.is_admin:
         return list(namespaces)
+    if cluster_mode(cluster) == TOKEN:
+        return [ns for ns in namespaces if _cluster_allows(account, LIST, cluster, ns)]
     rules = [r for r in rules_for(account) if fnmatchcase(cluster, r.clusters)]
     return [ns for ns in namespaces if any(fnmatchcase(ns, r.namespaces) for r in rules)]
 
@@ -161,6 +164,31 @@ def _token_user(account: User) -> bool:
     """Has this user an SSO login whose ID token the console may pass on?"""
     return db.session.execute(db.select(OidcIdentity.id).filter(
         OidcIdentity.user_id == account.id, OidcIdentity.id_token.is_not(None))).first() is not None
+
+
+# What each action needs from the cluster's RBAC in token mode (files go through exec).
+_CLUSTER_NEEDS = {LIST: ("list", "pods"), EXEC: ("create", "pods/exec"), UPLOAD: ("create", "pods/exec"),
+                  DOWNLOAD: ("create", "pods/exec"), DEBUG: ("patch", "pods/ephemeralcontainers"),
+                  LOGS: ("get", "pods/log")}
+
+
+def _cluster_allows(account: User, action: str, cluster: str, namespace: str | None) -> bool:
+    """Token mode: ask the cluster (one rules review per namespace and request) what the user may do."""
+    if not _token_user(account):
+        return False
+    if namespace is None:       # somewhere in the cluster: the cluster says where, namespace by namespace
+        return True
+    from flask import g
+    cache = g.setdefault("kws_cluster_rules", {})
+    key = (account.id, cluster, namespace)
+    if key not in cache:
+        try:
+            headers = impersonation(account, cluster)
+        except Forbidden:
+            return False
+        cache[key] = kube_review.namespace_rules(current_app.extensions["kws.clusters"], cluster, namespace,
+                                                 headers)
+    return kube_review.permits(cache[key], *_CLUSTER_NEEDS[action])
 
 
 def idp_groups(account: User) -> list[str]:

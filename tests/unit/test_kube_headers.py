@@ -15,3 +15,15 @@ def test_each_value_gets_its_own_spelling_and_the_server_sees_them_all():
 def test_a_bearer_header_means_the_users_own_token():
     assert carries_token({"Authorization": "Bearer x"})
     assert not carries_token({"Impersonate-User": "alice"}) and not carries_token(None)
+
+
+def test_rbac_rules_are_read_with_wildcards_subresources_and_names():
+    from webshell.kube.review import permits
+    rules = [{"verbs": ["get", "list"], "groups": [""], "resources": ["pods", "pods/log"], "names": []},
+             {"verbs": ["create"], "groups": [""], "resources": ["pods/exec"], "names": ["only-this"]},
+             {"verbs": ["*"], "groups": ["apps"], "resources": ["*"], "names": []}]
+    assert permits(rules, "list", "pods") and permits(rules, "get", "pods/log")
+    assert not permits(rules, "create", "pods/exec")             # one named pod is no right over all
+    assert not permits(rules, "list", "pods", "batch") and permits(rules, "delete", "deployments", "apps")
+    assert permits([{"verbs": ["create"], "groups": ["*"], "resources": ["pods/*"], "names": []}],
+                   "create", "pods/exec")
