@@ -15,12 +15,10 @@ from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
 
-from . import logsafe, metrics
+from . import clusterauth, logsafe, metrics
 from .errors import Forbidden
 from .extensions import db
-from .kube import headers as kube_headers
-from .kube import review as kube_review
-from .models import AuditEvent, OidcIdentity, Rule, User
+from .models import AuditEvent, Rule, User
 
 log = logging.getLogger("webshell.audit")
 
@@ -38,7 +36,7 @@ def init_app(app: Flask) -> None:
     """Remember the app so that audit events from background greenlets reach the database."""
     global _app
     _app = app
-    check_cluster_modes(app)   # a mistyped KWS_CLUSTER_AUTH stops the start with the reason
+    clusterauth.check_modes(app)   # a mistyped KWS_CLUSTER_AUTH stops the start with the reason
 
 
 def _account(user) -> User | None:
@@ -87,7 +85,7 @@ def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bo
         return False
     if account.is_admin:
         return True
-    if cluster_mode(cluster) == TOKEN:      # the cluster's RBAC decides, on the user's own token
+    if _token_mode(cluster):      # the cluster's RBAC decides, on the user's own token
         return _cluster_allows(account, action, cluster, namespace)
     return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
@@ -123,7 +121,7 @@ def visible(user, cluster: str, namespaces: list[str]) -> list[str]:
         return []
     if account.is_admin:
         return list(namespaces)
-    if cluster_mode(cluster) == TOKEN:
+    if _token_mode(cluster):
         return [ns for ns in namespaces if _cluster_allows(account, LIST, cluster, ns)]
     rules = [r for r in rules_for(account) if fnmatchcase(cluster, r.clusters)]
     return [ns for ns in namespaces if any(fnmatchcase(ns, r.namespaces) for r in rules)]
@@ -134,102 +132,38 @@ def visible_clusters(user, clusters: list[str]) -> list[str]:
     return [c for c in clusters if allowed(user, LIST, c)]
 
 
-RULES, IMPERSONATE, TOKEN = "rules", "impersonate", "token"
-MODES = (RULES, IMPERSONATE, TOKEN)
-
-
-def cluster_mode(cluster: str | None, app=None) -> str:
-    """How `cluster` learns who acts (KWS_CLUSTER_AUTH globs, first match; else KWS_IMPERSONATE):
-
-    rules: the console's credentials, the console's rules decide; impersonate: the rules, and
-    the cluster as the user with their role and IdP groups; token: the user's own ID token,
-    the cluster alone decides (no rule needed).
-    """
-    app = app or (current_app if has_app_context() else _app)
-    for entry in app.config.get("CLUSTER_AUTH", []):
-        pattern, _, mode = entry.partition("=")
-        if cluster is not None and fnmatchcase(cluster, pattern.strip()):
-            return mode.strip()
-    return IMPERSONATE if app.config.get("IMPERSONATE") else RULES
-
-
-def check_cluster_modes(app: Flask) -> None:
-    for entry in app.config.get("CLUSTER_AUTH", []):
-        pattern, sep, mode = entry.partition("=")
-        if not sep or not pattern.strip() or mode.strip() not in MODES:
-            raise ValueError(f"KWS_CLUSTER_AUTH entry {entry!r} is not glob=rules|impersonate|token")
-
-
-def _token_user(account: User) -> bool:
-    """Has this user an SSO login whose ID token the console may pass on?"""
-    return db.session.execute(db.select(OidcIdentity.id).filter(
-        OidcIdentity.user_id == account.id, OidcIdentity.id_token.is_not(None))).first() is not None
-
-
 # What each action needs from the cluster's RBAC in token mode (files go through exec).
 _CLUSTER_NEEDS = {LIST: ("list", "pods"), EXEC: ("create", "pods/exec"), UPLOAD: ("create", "pods/exec"),
                   DOWNLOAD: ("create", "pods/exec"), DEBUG: ("patch", "pods/ephemeralcontainers"),
                   LOGS: ("get", "pods/log")}
 
 
+def _token_mode(cluster: str) -> bool:
+    app = current_app if has_app_context() else _app
+    return app is not None and clusterauth.mode(app, cluster) == clusterauth.TOKEN
+
+
 def _cluster_allows(account: User, action: str, cluster: str, namespace: str | None) -> bool:
-    """Token mode: ask the cluster (one rules review per namespace and request) what the user may do."""
-    if not _token_user(account):
+    """Token mode: the cluster's RBAC decides (asked with the user's own token), no rule needed."""
+    if not clusterauth.token_user(account):
         return False
     if namespace is None:       # somewhere in the cluster: the cluster says where, namespace by namespace
         return True
-    from flask import g
-    cache = g.setdefault("kws_cluster_rules", {})
-    key = (account.id, cluster, namespace)
-    if key not in cache:
-        try:
-            headers = impersonation(account, cluster)
-        except Forbidden:
-            return False
-        cache[key] = kube_review.namespace_rules(current_app.extensions["kws.clusters"], cluster, namespace,
-                                                 headers)
-    return kube_review.permits(cache[key], *_CLUSTER_NEEDS[action])
-
-
-def idp_groups(account: User) -> list[str]:
-    """The groups the provider named at the user's newest SSO login (none for local accounts)."""
-    if account.id is None:
-        return []
-    row = db.session.execute(db.select(OidcIdentity.groups).filter_by(user_id=account.id)
-                             .order_by(OidcIdentity.last_login_at.desc())).first()
-    return list(row[0] or []) if row else []
+    return clusterauth.rules_allow(account, cluster, namespace, *_CLUSTER_NEEDS[action])
 
 
 def impersonation(user, cluster: str | None = None) -> dict[str, str] | None:
     """Extra headers that make `cluster` act as `user`, or None (the console's own identity).
 
-    Admins act with the console's own identity. Otherwise, by the cluster's mode: impersonate
-    sends the user name and, as groups, the role and the IdP groups; token sends the user's
-    own ID token (refreshed when needed; Forbidden when they have none).
+    Admins act with the console's own identity. Otherwise, by the cluster's mode
+    (webshell/clusterauth.py): impersonate sends the user name and, as groups, the role and
+    the IdP groups; token sends the user's own ID token (Forbidden when they have none).
     """
     account = _account(user)
     app = current_app if has_app_context() else _app
     if account is None or app is None or account.is_admin:
         return None
-    mode = cluster_mode(cluster, app)
-    if mode == TOKEN:
-        bearer = app.extensions["kws.oidc_bearer"](account)
-        if not bearer:
-            raise Forbidden(_no_token(cluster))
-        return {"Authorization": f"Bearer {bearer}"}
-    if mode != IMPERSONATE:
-        return None
-    groups = ([account.role] if account.role else []) + [g for g in idp_groups(account) if g != account.role]
-    return kube_headers.with_values({"Impersonate-User": account.username}, "Impersonate-Group", groups)
-
-
-def _no_token(cluster: str | None) -> str:
-    from flask_babel import gettext
-    try:
-        return gettext("cluster '%(cluster)s' acts on your own sign-in: log in with single sign-on first",
-                       cluster=cluster)
-    except (RuntimeError, KeyError):
-        return f"cluster '{cluster}' acts on your own sign-in: log in with single sign-on first"
+    return clusterauth.headers_for(app, account, cluster)
 
 
 def _plain(value):

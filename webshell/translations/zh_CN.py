@@ -43,6 +43,8 @@ ZH = {
     "%(provider)s cannot be reached right now. Try again later.": "现在无法连接 %(provider)s，请稍后重试。",
     "Sign-in with %(provider)s failed. Try again.": "使用 %(provider)s 登录失败，请重试。",
     "Local accounts are switched off here: sign in with single sign-on.": "此处已关闭本地账号：请使用单点登录。",
+    "cluster '%(cluster)s' acts on your own sign-in: log in with single sign-on first":
+        "集群“%(cluster)s”以你本人的登录身份操作：请先使用单点登录。",
     "Wrong user name or password, or the account is disabled.": "用户名或密码错误，或账号已被停用。",
     # admin
     "Audit log": "审计日志", "Event": "事件", "e.g. terminal": "例如 terminal", "Cluster": "集群", "Namespace": "命名空间",
