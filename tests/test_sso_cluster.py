@@ -4,6 +4,8 @@ Both against the real local cluster and a real Dex; no browser (tests/test_e2e_s
 """
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from kubernetes import client, config
 
@@ -39,6 +41,13 @@ def bindings(cluster):
     rbac = _rbac(cluster)
     for kind, ns, name in reversed(made):
         (rbac.delete_namespaced_role_binding if kind == "binding" else rbac.delete_namespaced_role)(name, ns)
+
+
+def _stored_tokens(sso) -> list[tuple[bool, bool]]:
+    with sqlite3.connect(sso.server.instance / "webshell.db") as c:
+        return [(bool(i), bool(r)) for i, r in c.execute(
+            "select i.id_token, i.refresh_token from oidc_identities i join users u on u.id = i.user_id "
+            "where u.username = 'alice'")]
 
 
 def _shell_answers(term: Term, session: str) -> None:
@@ -89,6 +98,26 @@ def test_token_pass_through_lets_the_clusters_rbac_decide(cluster, tmp_path, bin
             assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
         finally:
             bob.close()
+
+        # The provider away: no token now, but her login is kept for when it is back...
+        alice = Term(sso.server, alice_http)
+        try:
+            sso.dex.stop()
+            ack = alice.call("open", {"cluster": "kws-oidc", "namespace": "team-a", "pod": "shell-a",
+                                      "cols": 80, "rows": 24})
+            assert not ack["ok"] and "log in with single sign-on" in ack["error"]["message"], ack
+            assert _stored_tokens(sso) == [(True, True)]
+            # ...and a provider that no longer knows her refresh token ends the pass-through.
+            sso.dex.start()
+            ack = alice.call("open", {"cluster": "kws-oidc", "namespace": "team-a", "pod": "shell-a",
+                                      "cols": 80, "rows": 24})
+            assert not ack["ok"] and "log in with single sign-on" in ack["error"]["message"], ack
+            assert _stored_tokens(sso) == [(False, False)]
+            ack = alice.call("open", {"cluster": "kws-oidc", "namespace": "team-a", "pod": "shell-a",
+                                      "cols": 80, "rows": 24})
+            assert not ack["ok"] and "log in with single sign-on" in ack["error"]["message"], ack
+        finally:
+            alice.close()
     finally:
         if sso:
             sso.server.stop()

@@ -95,7 +95,7 @@ def check(user, action: str, cluster: str, namespace: str | None = None) -> None
     if allowed(user, action, cluster, namespace):
         return
     audit("access.denied", user, action=action, cluster=cluster, namespace=namespace)
-    raise Forbidden(_denied(action, cluster, namespace))
+    raise Forbidden((_token_mode(cluster) and clusterauth.refusal(cluster)) or _denied(action, cluster, namespace))
 
 
 def _denied(action: str, cluster: str, namespace: str | None) -> str:
@@ -146,6 +146,7 @@ def _token_mode(cluster: str) -> bool:
 def _cluster_allows(account: User, action: str, cluster: str, namespace: str | None) -> bool:
     """Token mode: the cluster's RBAC decides (asked with the user's own token), no rule needed."""
     if not clusterauth.token_user(account):
+        clusterauth.note_no_token(cluster)
         return False
     if namespace is None:       # somewhere in the cluster: the cluster says where, namespace by namespace
         return True

@@ -78,10 +78,20 @@ def rules_allow(account: User, cluster: str, namespace: str, verb: str, resource
         app = current_app._get_current_object()
         try:
             headers = headers_for(app, account, cluster)
-        except Forbidden:
+        except Forbidden:    # no usable token (none, or the provider is away): check() says so
+            note_no_token(cluster)
             return False
         cache[key] = kube_review.namespace_rules(app.extensions["kws.clusters"], cluster, namespace, headers)
     return kube_review.permits(cache[key], verb, resource)
+
+
+def note_no_token(cluster: str) -> None:
+    g.setdefault("kws_no_token", set()).add(cluster)
+
+
+def refusal(cluster: str) -> str | None:
+    """Why a token-mode check just failed, when it was the missing token (not the cluster's RBAC)."""
+    return _no_token(cluster) if cluster in g.get("kws_no_token", ()) else None
 
 
 def _no_token(cluster: str | None) -> str:

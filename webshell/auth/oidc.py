@@ -193,8 +193,11 @@ def bearer_token(user: User) -> str | None:
     try:
         token = client.fetch_access_token(grant_type="refresh_token", refresh_token=ident.refresh_token)
         claims = client.parse_id_token(token, nonce=None)
-    except (OAuthError, RequestException, ValueError) as e:
-        log.info("sso: refreshing the token of %s at %s failed: %s", user.username, ident.provider, e)
+    except RequestException as e:      # the provider is unreachable now: try again at the next call
+        log.warning("sso: cannot refresh the token of %s: %s unreachable: %s", user.username, ident.provider, e)
+        return None
+    except (OAuthError, ValueError) as e:
+        log.info("sso: refreshing the token of %s at %s refused: %s", user.username, ident.provider, e)
         ident.id_token = ident.refresh_token = None     # the login at the provider ended: no more pass-through
         db.session.commit()
         return None
