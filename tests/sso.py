@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from kubernetes import client, config
 
 from localcluster.oidc import CLIENT_ID, DexProvider
 
@@ -90,3 +91,31 @@ def sign_in_http(sso: Sso, user: str) -> requests.Session:
     back = http.post(form.url, data={"login": f"{user}@example.test", "password": sso.dex.passwords[user]})
     assert back.url == f"{sso.server.url}/", f"login as {user} ended at {back.url}: {back.text[:300]}"
     return http
+
+
+def _rbac(cluster) -> client.RbacAuthorizationV1Api:
+    return client.RbacAuthorizationV1Api(config.new_client_from_config(str(cluster.admin_kubeconfig)))
+
+
+@pytest.fixture
+def bindings(cluster):
+    """RBAC made by a test, removed after it."""
+    made = []
+
+    def bind(namespace: str, name: str, group: str) -> None:
+        rbac = _rbac(cluster)
+        if namespace != "team-a":   # team-a has the demo's Role `shell`
+            rbac.create_namespaced_role(namespace, {"metadata": {"name": name}, "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]}]})
+            made.append(("role", namespace, name))
+        rbac.create_namespaced_role_binding(namespace, {
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                        "name": "shell" if namespace == "team-a" else name},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})
+        made.append(("binding", namespace, name))
+    yield bind
+    rbac = _rbac(cluster)
+    for kind, ns, name in reversed(made):
+        (rbac.delete_namespaced_role_binding if kind == "binding" else rbac.delete_namespaced_role)(name, ns)

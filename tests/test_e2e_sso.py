@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from .sso import sso, sign_in  # noqa: F401 - the fixture
+from localcluster.oidc import OIDC_PREFIX, OidcApiServer
+
+from .sso import bindings, sign_in, sso, start_sso  # noqa: F401 - the fixtures
 
 SCREEN = "() => { const t = document.querySelector('.pane.active .xterm-rows'); return t ? t.innerText : ''; }"
 
@@ -49,3 +51,28 @@ def test_bob_without_groups_is_told_he_has_no_access_yet(browser_context, sso):
     sign_in(page, sso, "bob")
     page.wait_for_selector("body.no-access")
     assert "no access yet" in page.locator("#tree").inner_text()
+
+
+def test_on_a_token_cluster_the_page_offers_what_the_clusters_rbac_allows(browser_context, cluster, tmp_path,
+                                                                           bindings):
+    """No console rule: the tree and the terminal follow alice's own ID token at the API server."""
+    bindings("team-a", "oidc-team-a-shell-e2e", f"{OIDC_PREFIX}team-a")
+    s = start_sso(cluster.admin_kubeconfig, tmp_path, cluster_auth="kws-oidc=token", start=False)
+    api = OidcApiServer(cluster, s.dex)
+    try:
+        api.start()
+        s.server.env["KUBECONFIG"] = str(api.kubeconfig)
+        s.server.start()
+        page = browser_context.new_page()
+        sign_in(page, s, "alice")
+        page.locator('#tree li.namespace[data-namespace="team-a"]').wait_for()
+        assert page.locator("#tree li.namespace").count() == 1     # team-b, demo...: not hers
+        page.goto(f"{s.server.url}/t/kws-oidc/team-a/shell-a")
+        page.wait_for_selector(".pane.active .status.connected")
+        page.locator(".pane.active .xterm").click()
+        page.keyboard.type("echo tok-$((6*7))\n")
+        page.wait_for_function(f"() => ({SCREEN})().includes('tok-42')")
+    finally:
+        s.server.stop()
+        api.stop()
+        s.dex.stop()

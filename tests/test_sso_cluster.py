@@ -7,40 +7,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from kubernetes import client, config
 
 from localcluster.oidc import OIDC_PREFIX, OidcApiServer
 
 from .helpers import Term, login
-from .sso import sign_in_http, start_sso
-
-
-def _rbac(cluster) -> client.RbacAuthorizationV1Api:
-    return client.RbacAuthorizationV1Api(config.new_client_from_config(str(cluster.admin_kubeconfig)))
-
-
-@pytest.fixture
-def bindings(cluster):
-    """RBAC made by a test, removed after it."""
-    made = []
-
-    def bind(namespace: str, name: str, group: str) -> None:
-        rbac = _rbac(cluster)
-        if namespace != "team-a":   # team-a has the demo's Role `shell`
-            rbac.create_namespaced_role(namespace, {"metadata": {"name": name}, "rules": [
-                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
-                {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]}]})
-            made.append(("role", namespace, name))
-        rbac.create_namespaced_role_binding(namespace, {
-            "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                        "name": "shell" if namespace == "team-a" else name},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})
-        made.append(("binding", namespace, name))
-    yield bind
-    rbac = _rbac(cluster)
-    for kind, ns, name in reversed(made):
-        (rbac.delete_namespaced_role_binding if kind == "binding" else rbac.delete_namespaced_role)(name, ns)
+from .sso import bindings, sign_in_http, start_sso  # noqa: F401 - the fixture
 
 
 def _stored_tokens(sso) -> list[tuple[bool, bool]]:
