@@ -27,3 +27,24 @@ def test_rbac_rules_are_read_with_wildcards_subresources_and_names():
     assert not permits(rules, "list", "pods", "batch") and permits(rules, "delete", "deployments", "apps")
     assert permits([{"verbs": ["create"], "groups": ["*"], "resources": ["pods/*"], "names": []}],
                    "create", "pods/exec")
+
+
+def test_a_bare_client_carries_none_of_the_consoles_credentials(tmp_path):
+    import base64
+    import json
+
+    from webshell.kube.clusters import ClusterRegistry
+    pem = base64.b64encode(b"-----BEGIN X-----\nAA==\n-----END X-----\n").decode()
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": "u", "user": {"client-certificate-data": pem, "client-key-data": pem, "token": "console"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    reg = ClusterRegistry(str(kc), 1.0)
+    full, bare = reg.api_client("c").configuration, reg.api_client("c", bare=True).configuration
+    assert full.cert_file and full.key_file and full.api_key
+    assert (bare.cert_file, bare.key_file, bare.api_key) == (None, None, {})
+    assert bare.host == full.host
+    assert reg.core("c", {"Authorization": "Bearer user"}).api_client.configuration is bare
+    assert reg.core("c", {"Impersonate-User": "alice"}).api_client.configuration is full
