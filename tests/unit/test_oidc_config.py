@@ -51,3 +51,33 @@ def test_groups_claim_accepts_a_list_or_one_string():
     assert groups_of({"groups": "a"}, "groups") == ["a"]
     assert groups_of({"groups": {"a": 1}}, "groups") == []
     assert groups_of({}, "groups") == []
+
+
+def test_switching_local_logins_off_without_a_provider_stops_the_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("KWS_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    monkeypatch.setenv("KWS_ASYNC_MODE", "threading")
+    monkeypatch.setenv("KWS_LOCAL_LOGIN", "0")
+    from webshell import create_app
+    from webshell.config import Config
+    cfg = Config()
+    cfg.PREPARE_DATABASE = False
+    with pytest.raises(OidcConfigError, match="needs a provider"):
+        create_app(cfg)
+
+
+def test_cluster_modes_match_globs_in_order_and_bad_entries_are_refused():
+    from flask import Flask
+
+    from webshell import clusterauth
+    app = Flask(__name__)
+    app.config.update(CLUSTER_AUTH=["prod-*=token", "*=impersonate"], IMPERSONATE=False)
+    assert clusterauth.mode(app, "prod-eu") == "token" and clusterauth.mode(app, "dev") == "impersonate"
+    app.config.update(CLUSTER_AUTH=[], IMPERSONATE=True)
+    assert clusterauth.mode(app, "dev") == "impersonate"
+    app.config.update(IMPERSONATE=False)
+    assert clusterauth.mode(app, "dev") == "rules"
+    for bad in (["prod"], ["prod=tokens"], ["=token"]):
+        app.config["CLUSTER_AUTH"] = bad
+        with pytest.raises(ValueError, match="glob=rules"):
+            clusterauth.check_modes(app)

@@ -24,7 +24,7 @@ from .. import access
 from ..extensions import db
 from ..models import OidcIdentity, User, now
 from . import revocation
-from .oidc_config import Provider, groups_of, parse_group_roles, parse_providers, role_for
+from .oidc_config import OidcConfigError, Provider, groups_of, parse_group_roles, parse_providers, role_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("oidc", __name__)
@@ -52,6 +52,8 @@ class _OAuth(OAuth):
 def init_app(app: Flask) -> None:
     """Register every configured provider with Authlib; a bad setting stops the start with the reason."""
     providers = parse_providers(app.config["OIDC_PROVIDERS"])
+    if not providers and not app.config["LOCAL_LOGIN"]:
+        raise OidcConfigError("KWS_LOCAL_LOGIN=0 needs a provider in KWS_OIDC_PROVIDERS: no one could log in")
     app.extensions["kws.oidc_group_roles"] = parse_group_roles(app.config["OIDC_GROUP_ROLES"])
     app.extensions["kws.oidc_providers"] = {p.name: p for p in providers}
     oauth = app.extensions["kws.oauth"] = _OAuth(app)
