@@ -98,3 +98,30 @@ def test_logout_offers_no_end_session_link_when_the_provider_has_none(cluster, t
     finally:
         sso.server.stop()
         sso.dex.stop()
+
+
+def test_a_replayed_callback_is_refused(cluster, tmp_path):
+    """The provider's redirect back works once: its state is spent, a second use logs no one in."""
+    sso = start_sso(cluster.admin_kubeconfig, tmp_path)
+    try:
+        http = requests.Session()
+        http.trust_env = False
+        http.verify = str(sso.dex.ca_file)
+        form = http.get(f"{sso.server.url}/login/sso/{PROVIDER}")
+        r = http.post(form.url, data={"login": "alice@example.test", "password": sso.dex.passwords["alice"]},
+                      allow_redirects=False)
+        while not r.headers["Location"].startswith(sso.server.url):      # through Dex's own redirects
+            r = http.get(requests.compat.urljoin(r.url, r.headers["Location"]), allow_redirects=False)
+        callback = r.headers["Location"]
+        assert "/callback?" in callback and "code=" in callback
+        first = http.get(callback, allow_redirects=False)
+        assert first.status_code == 302 and first.headers["Location"] == "/"
+        again = requests.Session()
+        again.cookies.update(http.cookies)
+        http.cookies.clear()
+        assert http.get(callback, allow_redirects=False).status_code == 401        # no session: no state
+        spent = again.get(callback, allow_redirects=False)                         # a spent state
+        assert spent.status_code == 401 and "Sign-in with" in spent.text
+    finally:
+        sso.server.stop()
+        sso.dex.stop()
