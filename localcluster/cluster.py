@@ -129,12 +129,12 @@ class LocalCluster:
 
         p = self.dir / "pki"
         ca = pki.CertificateAuthority(p)
-        serving = ca.issue("apiserver", "kube-apiserver", server=True)
+        ca.issue("apiserver", "kube-apiserver", server=True)
         admin = ca.issue("admin", "admin", ("system:masters",))
         kwok_client = ca.issue("kwok", "kwok-controller", ("system:masters",))
         kwok_serving = ca.issue("kwok-serving", "127.0.0.1", server=True)
         node_certs = realnode.issue_certs(ca, p)
-        sa_pub, sa_key = pki.service_account_keys(p)
+        pki.service_account_keys(p)
         (p / "tokens.csv").write_text("".join(
             f'{tok},{user},{i + 100},"{",".join(demo.TOKEN_USERS[user])}"\n'
             for i, (user, tok) in enumerate(tokens.items())))
@@ -157,22 +157,7 @@ class LocalCluster:
                                  "--log-level", "warn"])
         wait_for(lambda: http_ok(f"{etcd_url}/health"), 20, "etcd did not become healthy", self.dir / "logs/etcd.log")
 
-        self._spawn(st, "kube-apiserver", [
-            str(bin_dir / "kube-apiserver"), "--etcd-servers", etcd_url,
-            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
-            "--secure-port", str(ports["apiserver"]),
-            "--tls-cert-file", str(serving[0]), "--tls-private-key-file", str(serving[1]),
-            "--client-ca-file", str(ca.cert_path), "--token-auth-file", str(p / "tokens.csv"),
-            "--authorization-mode", "RBAC",
-            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-            "--service-account-key-file", str(sa_pub), "--service-account-signing-key-file", str(sa_key),
-            "--service-cluster-ip-range", "10.96.0.0/16",
-            "--kubelet-preferred-address-types", "InternalIP",
-            # Both nodes show a certificate from the cluster CA, and kubelets want ours.
-            "--kubelet-certificate-authority", str(ca.cert_path),
-            "--kubelet-client-certificate", str(node_certs["apiserver-kubelet"][0]),
-            "--kubelet-client-key", str(node_certs["apiserver-kubelet"][1]),
-            "--enable-priority-and-fairness=false", "--profiling=false", "--v=1"])
+        self._spawn(st, "kube-apiserver", self.apiserver_argv(bin_dir, etcd_url, ports["apiserver"]))
         wait_for(lambda: self._readyz(st), READY_TIMEOUT, "kube-apiserver did not become ready",
               self.dir / "logs/kube-apiserver.log")
 
@@ -199,6 +184,26 @@ class LocalCluster:
             self._start_node(st, node_bins, server, ca.cert_path, node_certs, log)
         log(f"local cluster ready in {time.monotonic() - t0:.1f}s; admin kubeconfig: {self.admin_kubeconfig}")
         return st
+
+    def apiserver_argv(self, bin_dir: Path, etcd_url: str, port: int) -> list[str]:
+        """kube-apiserver on `port` over this cluster's etcd and certificates (a second one may share them)."""
+        p = self.dir / "pki"
+        return [
+            str(bin_dir / "kube-apiserver"), "--etcd-servers", etcd_url,
+            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+            "--secure-port", str(port),
+            "--tls-cert-file", str(p / "apiserver.crt"), "--tls-private-key-file", str(p / "apiserver.key"),
+            "--client-ca-file", str(p / "ca.crt"), "--token-auth-file", str(p / "tokens.csv"),
+            "--authorization-mode", "RBAC",
+            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file", str(p / "sa.pub"), "--service-account-signing-key-file", str(p / "sa.key"),
+            "--service-cluster-ip-range", "10.96.0.0/16",
+            "--kubelet-preferred-address-types", "InternalIP",
+            # Both nodes show a certificate from the cluster CA, and kubelets want ours.
+            "--kubelet-certificate-authority", str(p / "ca.crt"),
+            "--kubelet-client-certificate", str(p / "apiserver-kubelet-client.crt"),
+            "--kubelet-client-key", str(p / "apiserver-kubelet-client.key"),
+            "--enable-priority-and-fairness=false", "--profiling=false", "--v=1"]
 
     def _start_node(self, st: dict, node_bins: tuple, server: str, ca_cert: Path, certs: dict, log) -> None:
         from kubernetes import config

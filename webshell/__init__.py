@@ -61,6 +61,8 @@ def create_app(config: Config | None = None) -> Flask:
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
+    from .auth import oidc as sso
+    sso.init_app(app)   # "Sign in with <provider>" (KWS_OIDC_PROVIDERS)
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)

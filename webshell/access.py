@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
 
-from . import logsafe, metrics
+from . import clusterauth, logsafe, metrics
 from .errors import Forbidden
 from .extensions import db
 from .models import AuditEvent, Rule, User
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     """Remember the app so that audit events from background greenlets reach the database."""
     global _app
     _app = app
+    clusterauth.check_modes(app)   # a mistyped KWS_CLUSTER_AUTH stops the start with the reason
 
 
 def _account(user) -> User | None:
@@ -84,6 +85,8 @@ def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bo
         return False
     if account.is_admin:
         return True
+    if _token_mode(cluster):      # the cluster's RBAC decides, on the user's own token
+        return _cluster_allows(account, action, cluster, namespace)
     return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
 
@@ -92,7 +95,7 @@ def check(user, action: str, cluster: str, namespace: str | None = None) -> None
     if allowed(user, action, cluster, namespace):
         return
     audit("access.denied", user, action=action, cluster=cluster, namespace=namespace)
-    raise Forbidden(_denied(action, cluster, namespace))
+    raise Forbidden((_token_mode(cluster) and clusterauth.refusal(cluster)) or _denied(action, cluster, namespace))
 
 
 def _denied(action: str, cluster: str, namespace: str | None) -> str:
@@ -118,6 +121,8 @@ def visible(user, cluster: str, namespaces: list[str]) -> list[str]:
         return []
     if account.is_admin:
         return list(namespaces)
+    if _token_mode(cluster):
+        return [ns for ns in namespaces if _cluster_allows(account, LIST, cluster, ns)]
     rules = [r for r in rules_for(account) if fnmatchcase(cluster, r.clusters)]
     return [ns for ns in namespaces if any(fnmatchcase(ns, r.namespaces) for r in rules)]
 
@@ -127,20 +132,39 @@ def visible_clusters(user, clusters: list[str]) -> list[str]:
     return [c for c in clusters if allowed(user, LIST, c)]
 
 
-def impersonation(user) -> dict[str, str] | None:
-    """Extra headers that make the cluster act as `user` (impersonation mode), or None.
+# What each action needs from the cluster's RBAC in token mode (files go through exec).
+_CLUSTER_NEEDS = {LIST: ("list", "pods"), EXEC: ("create", "pods/exec"), UPLOAD: ("create", "pods/exec"),
+                  DOWNLOAD: ("create", "pods/exec"), DEBUG: ("patch", "pods/ephemeralcontainers"),
+                  LOGS: ("get", "pods/log")}
 
-    Admins act with the console's own identity; everyone else as their user name and,
-    when they have one, their role as a group.
+
+def _token_mode(cluster: str) -> bool:
+    app = current_app if has_app_context() else _app
+    return app is not None and clusterauth.mode(app, cluster) == clusterauth.TOKEN
+
+
+def _cluster_allows(account: User, action: str, cluster: str, namespace: str | None) -> bool:
+    """Token mode: the cluster's RBAC decides (asked with the user's own token), no rule needed."""
+    if not clusterauth.token_user(account):
+        clusterauth.note_no_token(cluster)
+        return False
+    if namespace is None:       # somewhere in the cluster: the cluster says where, namespace by namespace
+        return True
+    return clusterauth.rules_allow(account, cluster, namespace, *_CLUSTER_NEEDS[action])
+
+
+def impersonation(user, cluster: str | None = None) -> dict[str, str] | None:
+    """Extra headers that make `cluster` act as `user`, or None (the console's own identity).
+
+    Admins act with the console's own identity. Otherwise, by the cluster's mode
+    (webshell/clusterauth.py): impersonate sends the user name and, as groups, the role and
+    the IdP groups; token sends the user's own ID token (Forbidden when they have none).
     """
     account = _account(user)
     app = current_app if has_app_context() else _app
-    if account is None or app is None or not app.config.get("IMPERSONATE") or account.is_admin:
+    if account is None or app is None or account.is_admin:
         return None
-    headers = {"Impersonate-User": account.username}
-    if account.role:
-        headers["Impersonate-Group"] = account.role
-    return headers
+    return clusterauth.headers_for(app, account, cluster)
 
 
 def _plain(value):

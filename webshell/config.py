@@ -113,6 +113,15 @@ class Config:
         self.LOGS_CHUNK = _int("LOGS_CHUNK", 64 * 1024)             # largest piece of a log stream held at once
         self.LOGS_IDLE_SECONDS = _float("LOGS_IDLE_SECONDS", 300.0)  # a quiet follow ends (the page resumes)
         self.LOGS_MAX_TAIL = _int("LOGS_MAX_TAIL", 100000)          # largest `tail`
+        # Single sign-on (README "Single sign-on"): OIDC providers as a JSON list, groups -> roles
+        self.OIDC_PROVIDERS = _env("OIDC_PROVIDERS", "")          # [{"name", "issuer", "client_id", ...}]
+        self.OIDC_GROUP_ROLES = _list("OIDC_GROUP_ROLES", "")     # group=role,...: the first match wins
+        self.OIDC_ADMIN_GROUPS = _list("OIDC_ADMIN_GROUPS", "")   # members are admins (set at each login)
+        self.OIDC_REFRESH_MARGIN = _float("OIDC_REFRESH_MARGIN", 60.0)  # refresh an ID token this early
+        self.OIDC_TIMEOUT = _float("OIDC_TIMEOUT", 10.0)          # each call to a provider
+        self.LOCAL_LOGIN = _env("LOCAL_LOGIN", "1") == "1"        # 0: only SSO (the password form is gone)
+        # How the cluster learns who acts, per cluster glob: rules | impersonate | token (glob=mode,...)
+        self.CLUSTER_AUTH = _list("CLUSTER_AUTH", "")
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

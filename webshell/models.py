@@ -144,3 +144,25 @@ class AuditEvent(db.Model):
         return {"id": self.id, "at": aware(self.at).isoformat(), "event": self.event, "user": self.username,
                 "ip": self.ip, "cluster": self.cluster, "namespace": self.namespace, "pod": self.pod,
                 "detail": self.detail or {}}
+
+
+class OidcIdentity(db.Model):
+    """A user's account at an OIDC provider: created at the first SSO login, updated at each.
+
+    The tokens are kept for token pass-through (the cluster is called with the user's own ID
+    token, refreshed with the refresh token) and cleared at logout.
+    """
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (db.UniqueConstraint("provider", "subject"),)
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    provider = db.Column(db.String(80), nullable=False)
+    subject = db.Column(db.String(255), nullable=False)
+    groups = db.Column(db.JSON, nullable=False, default=list)
+    id_token = db.Column(db.Text, nullable=True)
+    refresh_token = db.Column(db.Text, nullable=True)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=True)   # the ID token's `exp`
+    last_login_at = db.Column(db.DateTime(timezone=True), nullable=True)
+    user = db.relationship("User", backref=db.backref("oidc_identities", cascade="all, delete-orphan",
+                                                      passive_deletes=True))

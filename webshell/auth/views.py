@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access, events
 from ..extensions import db
 from ..models import User, verify_password
-from . import revocation
+from . import oidc, revocation
 from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,18 @@ def _safe_next(target: str | None) -> str:
 def login_form():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", next=request.args.get("next", ""))
+    return render_template("login.html", next=request.args.get("next", ""), **oidc.login_page_context())
+
+
+def _page(status: int):
+    return render_template("login.html", next=request.form.get("next", ""), **oidc.login_page_context()), status
 
 
 @bp.post("/login")
 def login():
+    if not current_app.config["LOCAL_LOGIN"]:
+        flash(gettext("Local accounts are switched off here: sign in with single sign-on."))
+        return _page(403)
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     keys = (f"user:{username.lower()}", f"ip:{request.remote_addr}")
@@ -46,7 +53,7 @@ def login():
         log.warning("login throttled: user=%s ip=%s", username, request.remote_addr)
         access.audit("login.throttled", username[:80] or None)
         flash(gettext("Too many failed logins. Try again in %(n)s seconds.", n=int(wait) + 1))
-        return render_template("login.html", next=request.form.get("next", "")), 429
+        return _page(429)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     good = verify_password(user, password)     # as slow for an unknown name as for a known one
     if not good or not user.is_active:
@@ -55,7 +62,7 @@ def login():
         access.audit("login.failed", user if user is not None else (username[:80] or None),
                      why="account disabled" if good else "bad credentials")
         flash(gettext("Wrong user name or password, or the account is disabled."))
-        return render_template("login.html", next=request.form.get("next", "")), 401
+        return _page(401)
     _throttle().succeeded(*keys)
     login_user(user)
     revocation.remember(user)
@@ -82,8 +89,11 @@ def _log_out(event: str, reason: str):
     user = current_user._get_current_object()
     uid = user.get_id()
     access.audit(event, user)
+    end = oidc.sign_out(user)     # the provider's tokens are forgotten: no more pass-through as this user
     revocation.revoke_all(user, reason)
     db.session.commit()
     logout_user()
+    if end:
+        session[oidc.END_KEY] = end
     events.signed_out.send(current_app._get_current_object(), uid=uid, reason=reason)
     return redirect(url_for("auth.login_form"))

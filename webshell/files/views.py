@@ -44,7 +44,7 @@ def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Con
         access.audit(f"file.{action}.denied", current_user, **where)
         raise
     reg = current_app.extensions["kws.clusters"]
-    headers = access.impersonation(current_user)   # the pod lookup too is the user's, not the console's
+    headers = access.impersonation(current_user, cluster)   # the pod lookup too is the user's, not the console's
     access.done_with_database()                     # no pooled connection is held while the transfer runs
     target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None, headers)
     return reg.conn(target, headers)

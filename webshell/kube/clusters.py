@@ -11,6 +11,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from ..errors import ClusterUnavailable, NotFound
 from .conn import Conn, Target
+from .headers import carries_token
 
 log = logging.getLogger(__name__)
 IN_CLUSTER = "in-cluster"
@@ -24,7 +25,7 @@ class ClusterRegistry:
         self.kubeconfig = kubeconfig
         self.timeout = timeout
         self.service_account_dir = Path(service_account_dir)   # in-cluster: token and ca.crt
-        self._clients: dict[str, client.ApiClient] = {}
+        self._clients: dict[tuple[str, bool], client.ApiClient] = {}
         self._lock = threading.Lock()
         self._names = self._discover()
 
@@ -44,16 +45,17 @@ class ClusterRegistry:
     def names(self) -> list[str]:
         return list(self._names)
 
-    def api_client(self, name: str) -> client.ApiClient:
+    def api_client(self, name: str, bare: bool = False) -> client.ApiClient:
+        """The cluster's client; `bare`: without the console's credentials (calls bring the user's token)."""
         if name not in self._names:
             raise NotFound(f"cluster '{name}' is not configured")
         with self._lock:
-            api = self._clients.get(name)
+            api = self._clients.get((name, bare))
             if api is None:
-                api = self._clients[name] = self._make(name)
+                api = self._clients[(name, bare)] = self._make(name, bare)
             return api
 
-    def _make(self, name: str) -> client.ApiClient:
+    def _make(self, name: str, bare: bool = False) -> client.ApiClient:
         cfg = client.Configuration()
         try:
             if name == IN_CLUSTER:
@@ -70,6 +72,10 @@ class ClusterRegistry:
             raise ClusterUnavailable(f"cluster '{name}' cannot be configured; see the server log") from None
         # No urllib3 retries: each would wait KWS_KUBE_TIMEOUT again. kube.calls retries within one deadline.
         cfg.retries = False
+        if bare:   # token pass-through: a client certificate would win over the user's bearer token
+            cfg.cert_file = cfg.key_file = None
+            cfg.api_key, cfg.api_key_prefix, cfg.refresh_api_key_hook = {}, {}, None
+            cfg.username = cfg.password = None
         return client.ApiClient(cfg)
 
     def call(self, cluster: str, what: str, fn, *args, missing: str | None = None, **kwargs):
@@ -83,7 +89,8 @@ class ClusterRegistry:
 
     def conn(self, target: Target, headers: dict[str, str] | None = None) -> Conn:
         """How to exec into `target` (with extra headers: impersonation)."""
-        return Conn(self.api_client(target.cluster), target, self.timeout, headers)
+        return Conn(self.api_client(target.cluster, carries_token(headers)), target, self.timeout, headers)
 
-    def core(self, name: str) -> client.CoreV1Api:
-        return client.CoreV1Api(self.api_client(name))
+    def core(self, name: str, headers: dict[str, str] | None = None) -> client.CoreV1Api:
+        """The core API; with the user's token in `headers`, on a client without the console's credentials."""
+        return client.CoreV1Api(self.api_client(name, carries_token(headers)))

@@ -32,7 +32,7 @@ def container_spec(name: str, image: str, target: str) -> dict:
 def add(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, target: str, image: str,
         start_timeout: float, sleep, headers: dict[str, str] | None = None) -> str:
     """Add a debug container next to `target` and wait until it runs; return its name."""
-    core = reg.core(cluster)
+    core = reg.core(cluster, headers)
     name = f"debugger-{secrets.token_hex(3)}"
     body = {"spec": {"ephemeralContainers": [container_spec(name, image, target)]}}
     try:

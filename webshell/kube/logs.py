@@ -72,7 +72,7 @@ class LogStream:
 def open_logs(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, opts: LogOptions,
               chunk: int, idle_timeout: float, headers: dict[str, str] | None = None) -> LogStream:
     """Start reading a container's log; raise webshell's errors (NotFound, Forbidden, ...) before any byte."""
-    core = reg.core(cluster)
+    core = reg.core(cluster, headers)
     what = f"read the logs of pod '{pod}' in namespace '{namespace}'"
     try:
         resp = core.read_namespaced_pod_log(pod, namespace, _preload_content=False, _headers=headers,

@@ -12,7 +12,7 @@ DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 def list_namespaces(reg: ClusterRegistry, cluster: str, headers: dict[str, str] | None = None) -> list[str]:
     """`headers`: extra request headers (impersonation), on this call only."""
-    core = reg.core(cluster)
+    core = reg.core(cluster, headers)
     items = reg.call(cluster, f"list namespaces of cluster '{cluster}'", core.list_namespace, _headers=headers).items
     return sorted(ns.metadata.name for ns in items)
 
@@ -53,7 +53,7 @@ def summarize(pod) -> dict:
 
 def list_pods(reg: ClusterRegistry, cluster: str, namespace: str,
               headers: dict[str, str] | None = None) -> list[dict]:
-    core = reg.core(cluster)
+    core = reg.core(cluster, headers)
     items = reg.call(cluster, f"list pods in namespace '{namespace}'", core.list_namespaced_pod, namespace,
                      missing=f"namespace '{namespace}' not found", _headers=headers).items
     return sorted((summarize(p) for p in items), key=lambda p: p["name"])
@@ -73,7 +73,7 @@ def default_container(pod) -> str:
 def resolve(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, container: str | None,
             headers: dict[str, str] | None = None) -> Target:
     """Check that the container exists and runs; raise NotFound / NotRunning with a clear message."""
-    core = reg.core(cluster)
+    core = reg.core(cluster, headers)
     obj = reg.call(cluster, f"read pod '{pod}' in namespace '{namespace}'", core.read_namespaced_pod, pod, namespace,
                    missing=f"pod '{pod}' not found in namespace '{namespace}'", _headers=headers)
     names = [c.name for c in obj.spec.containers]

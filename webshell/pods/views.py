@@ -43,7 +43,7 @@ def list_clusters():
 def _visible_namespaces(cluster: str) -> list[str]:
     k8s_names.cluster(cluster)
     access.check(current_user, access.LIST, cluster)
-    headers = access.impersonation(current_user)
+    headers = access.impersonation(current_user, cluster)
     access.done_with_database()
     try:
         names = pods.list_namespaces(clusters(), cluster, headers)
@@ -79,7 +79,7 @@ def search_pods(cluster: str):
     """Pods whose name contains ?q= in every namespace the user may see, each namespace checked."""
     q = (request.args.get("q") or "").strip().lower()
     limit = current_app.config["SEARCH_MAX_RESULTS"]
-    headers = access.impersonation(current_user)
+    headers = access.impersonation(current_user, cluster)
     found: list[dict] = []
     for ns in _visible_namespaces(cluster):
         access.check(current_user, access.LIST, cluster, ns)
@@ -99,7 +99,7 @@ def search_pods(cluster: str):
 def list_pods(cluster: str, namespace: str):
     k8s_names.target(cluster, namespace)
     access.check(current_user, access.LIST, cluster, namespace)
-    headers = access.impersonation(current_user)
+    headers = access.impersonation(current_user, cluster)
     access.done_with_database()
     return jsonify(pods=pods.list_pods(clusters(), cluster, namespace, headers))
 

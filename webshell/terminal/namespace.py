@@ -119,7 +119,7 @@ class TerminalNamespace(Namespace):
             access.audit("terminal.open.denied", user, code="forbidden",
                          **{k: d[k] for k in ("cluster", "namespace", "pod", "container")})
             raise
-        headers = access.impersonation(user)
+        headers = access.impersonation(user, d["cluster"])
         access.done_with_database()       # no database connection is held while the exec connects
         s = self.service.open(request.sid, d, headers)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container}
@@ -138,7 +138,7 @@ class TerminalNamespace(Namespace):
             access.audit("terminal.debug.denied", user, code="forbidden",
                          **{k: d[k] for k in ("cluster", "namespace", "pod", "container")})
             raise
-        headers = access.impersonation(user)
+        headers = access.impersonation(user, d["cluster"])
         access.done_with_database()
         s, aimed = self.service.debug(request.sid, d, headers)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container, "target_container": aimed}

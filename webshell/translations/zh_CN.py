@@ -38,6 +38,13 @@ ZH = {
     "never": "永不", "Create token": "创建令牌", "State": "状态", "Created": "创建时间", "Expires": "过期时间", "Last used": "最近使用",
     "active": "有效", "revoked": "已吊销", "expired": "已过期", "Revoke": "吊销",
     "Too many failed logins. Try again in %(n)s seconds.": "登录失败次数过多，请在 %(n)s 秒后重试。",
+    # single sign-on
+    "Sign in with %(provider)s": "使用 %(provider)s 登录", "Also sign out of %(provider)s": "同时退出 %(provider)s",
+    "%(provider)s cannot be reached right now. Try again later.": "现在无法连接 %(provider)s，请稍后重试。",
+    "Sign-in with %(provider)s failed. Try again.": "使用 %(provider)s 登录失败，请重试。",
+    "Local accounts are switched off here: sign in with single sign-on.": "此处已关闭本地账号：请使用单点登录。",
+    "cluster '%(cluster)s' acts on your own sign-in: log in with single sign-on first":
+        "集群“%(cluster)s”以你本人的登录身份操作：请先使用单点登录。",
     "Wrong user name or password, or the account is disabled.": "用户名或密码错误，或账号已被停用。",
     # admin
     "Audit log": "审计日志", "Event": "事件", "e.g. terminal": "例如 terminal", "Cluster": "集群", "Namespace": "命名空间",
