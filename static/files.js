@@ -25,15 +25,22 @@
   pickFolder.setAttribute('webkitdirectory', '');
   const uploadBtn = el('button', { type: 'button', textContent: T('Upload files…') });
   const folderBtn = el('button', { type: 'button', textContent: T('Upload folder…') });
+  const mkdirBtn = el('button', { type: 'button', className: 'files-mkdir', textContent: T('New folder…') });
+  const filter = el('input', { type: 'search', className: 'files-filter', placeholder: T('filter by name'), spellcheck: false });
+  filter.setAttribute('aria-label', T('filter by name'));
   const error = el('div', { className: 'files-error error', role: 'alert' });
+  const columns = el('div', { className: 'files-columns' });
   const list = el('ul', { className: 'files-list', ariaLabel: T('directory entries') });
+  const totalBar = el('progress', { max: 100, value: 0 });
+  const totalText = el('span', { className: 'files-total-text' });
+  const total = el('div', { className: 'files-total', hidden: true }, totalBar, totalText);
   const transfers = el('ul', { className: 'files-transfers', ariaLabel: T('transfers') });
   const drop = el('div', { className: 'files-drop', hidden: true });
   panel.append(
     el('div', { className: 'files-head' }, title, close),
     el('div', { className: 'files-nav' }, up, pathInput, refresh),
-    el('div', { className: 'files-actions' }, uploadBtn, folderBtn, pickFiles, pickFolder),
-    error, list, transfers);
+    el('div', { className: 'files-actions' }, uploadBtn, folderBtn, mkdirBtn, filter, pickFiles, pickFolder),
+    error, columns, list, total, transfers);
   document.body.append(drop);
   const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: T('Files'),
     title: T("Files of the active terminal's container, in a pane beside it") });
@@ -111,18 +118,19 @@
       panel.dataset.path = dir;                  // the directory uploads go to
       render(body.entries, body.truncated);
     } catch (e) {
-      if (seq === loads) error.textContent = kws.explainApi ? kws.explainApi(e, target.namespace) : e.message;   // in place; the listing stays
+      if (seq === loads) error.textContent = explain(e);   // in place; the listing stays
     }
   }
 
   // Actions the user has no right to are disabled, with the reason as their tooltip.
   const may = (right) => !target || !kws.may || kws.may(target.cluster, target.namespace, right);
   function rights() {
-    for (const b of [uploadBtn, folderBtn]) {
+    for (const b of [uploadBtn, folderBtn, mkdirBtn]) {
       b.disabled = !may('upload');
       b.title = b.disabled ? kws.denied(target.namespace, 'upload') : '';
     }
   }
+  const explain = (e) => (kws.explainApi ? kws.explainApi(e, target.namespace) : e.message);
   // A failed download would save the JSON error as a file: ask first (HEAD) and show the error here.
   async function fetchFile(href, name) {
     error.textContent = '';
@@ -142,17 +150,18 @@
     error.textContent = `${shown(name)}: ${message}`;
   }
 
-  function render(entries, truncated) {
-    list.replaceChildren(...entries.map((entry) => {
+  function render(entries, truncated) { table.show(entries, truncated); }
+
+  function button(text, cls, title, enabled, run) {
+    const b = el('button', { type: 'button', className: cls, textContent: text, disabled: !enabled });
+    b.title = enabled ? title : kws.denied(target.namespace, 'upload');
+    b.addEventListener('click', run);
+    return b;
+  }
+  const table = window.KwsFileTable({
+    list, head: columns, filter, size,
+    row(entry) {
       const path = join(dir, entry.name);
-      const name = el('span', { className: `name ${entry.type}`, textContent: shown(entry.name) });
-      name.title = entry.link_target ? `${shown(entry.name)} → ${shown(entry.link_target)}` : shown(entry.name);
-      if (entry.type === 'dir' || entry.type === 'link') {
-        name.tabIndex = 0;
-        name.setAttribute('role', 'button');
-        name.addEventListener('click', () => load(path));
-        name.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(path); });
-      }
       const get = el('a', { className: 'download', textContent: '⬇', title: T('download {name}', { name: shown(entry.name) }) });
       get.href = url(target, 'download', entry.type === 'dir' ? { path, archive: 'tar.gz' } : { path });
       get.setAttribute('download', '');
@@ -164,25 +173,71 @@
       } else if (entry.type !== 'dir') {
         get.addEventListener('click', (e) => { e.preventDefault(); fetchFile(get.href, entry.name); });
       }
-      const meta = el('span', { className: 'meta',
-        textContent: `${entry.type === 'dir' ? '' : size(entry.size)} ${new Date(entry.mtime * 1000).toLocaleString(window.kwsLang)}` });
-      const li = el('li', {}, name, meta, get);
-      li.dataset.name = entry.name;
-      return li;
-    }));
-    if (truncated) list.append(el('li', { className: 'meta', textContent: T('… more entries not shown') }));
+      const can = may('upload');
+      const ren = button('✎', 'rename', T('rename {name}', { name: shown(entry.name) }), can,
+        () => table.rename(entry.name, (name) => change('rename', { path, name })));
+      const del = button('🗑', 'delete', T('delete {name}', { name: shown(entry.name) }), can, () => remove(entry, path));
+      return { open: entry.type === 'dir' || entry.type === 'link' ? () => load(path) : null, actions: [get, ren, del] };
+    },
+  });
+
+  // ---- new folder, rename, delete: POST with the CSRF header; the error stays in the pane -------------
+  async function change(action, params) {
+    error.textContent = '';
+    const t = target;
+    const r = await fetch(url(t, action, params), { method: 'POST', credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'X-CSRFToken': kws.csrfToken() } }).catch(() => null);
+    const body = r ? await r.json().catch(() => ({})) : {};
+    if (!r || !r.ok) {
+      const what = { mkdir: T('Cannot create the folder'), rename: T('Cannot rename'), delete: T('Cannot delete') }[action];
+      const e = r ? new kws.ApiError(body.error ? body.error.message : r.statusText, r.status, body.error && body.error.code) : null;
+      error.textContent = `${what}: ${e ? explain(e) : T('connection lost')}`;
+      return false;
+    }
+    if (key(t) === key(target)) load();
+    return true;
   }
+  async function remove(entry, path) {
+    const name = shown(entry.name);
+    const text = entry.type === 'dir'
+      ? T('Delete the folder {name} and everything in it? This cannot be undone.', { name })
+      : T('Delete {name}? This cannot be undone.', { name });
+    if (await window.kwsPanes.confirmDialog(text, T('Delete'))) await change('delete', { path });
+  }
+  mkdirBtn.addEventListener('click', () => {
+    follow();
+    if (target) table.create((name) => (name ? change('mkdir', { path: join(dir || '.', name) }) : Promise.resolve(false)));
+  });
 
   // ---- uploads -----------------------------------------------------------------
   const queue = [];
   let running = 0;
+  // The total of the uploads since the queue was last empty: one bar over every file of a drop.
+  let batch = [];
+  function totals() {
+    const bytes = batch.reduce((n, u) => n + u.file.size, 0);
+    const sent = batch.reduce((n, u) => n + (u.state === 'done' ? u.file.size : u.loaded), 0);
+    const ended = batch.filter((u) => u.state).length;
+    total.hidden = batch.length < 2;
+    totalBar.value = bytes ? Math.min(Math.floor((sent / bytes) * 100), ended === batch.length ? 100 : 99) : (ended === batch.length ? 100 : 0);
+    total.dataset.done = String(ended === batch.length);
+    const failed = batch.filter((u) => u.state && u.state !== 'done').length;
+    totalText.textContent = T('{done} of {n} files, {sent} of {total}', { done: ended, n: batch.length, sent: size(sent), total: size(bytes) })
+      + (failed ? ` · ${T('{n} not uploaded', { n: failed })}` : '');
+  }
 
   function enqueue(items) {
     if (!target) { error.textContent = T('pick a pod (or open a terminal) first'); return; }
     if (panel.hidden) show();
     const t = { ...target };
     const into = dir || '.';
-    for (const { file, rel } of items) queue.push(new Upload(t, into, file, rel));
+    if (!running && !queue.length) batch = [];
+    for (const { file, rel } of items) {
+      const u = new Upload(t, into, file, rel);
+      batch.push(u);
+      queue.push(u);
+    }
+    totals();
     pump();
   }
   function pump() {
@@ -199,6 +254,7 @@
   class Upload {
     constructor(t, into, file, rel) {
       this.t = t; this.file = file; this.rel = rel;
+      this.loaded = 0; this.state = '';
       this.path = join(into, rel);
       this.bar = el('progress', { max: 100, value: 0 });
       this.pct = el('span', { className: 'pct', textContent: '0 %' });
@@ -216,7 +272,9 @@
       if (this.xhr) this.xhr.abort(); else this.finish('cancelled', T('cancelled'));
     }
     finish(state, text) {
+      this.state = state;
       this.li.classList.add(state);
+      totals();
       this.status.textContent = text;
       this.cancel.disabled = true;
     }
@@ -231,6 +289,8 @@
         this.status.textContent = T('uploading');
         xhr.upload.onprogress = (e) => {
           if (!e.lengthComputable) return;
+          this.loaded = Math.min(e.loaded, this.file.size);
+          totals();
           const p = e.total ? Math.floor((e.loaded / e.total) * 100) : 100;
           this.bar.value = Math.min(p, 99);           // 100 % only once the container confirmed
           this.pct.textContent = `${Math.min(p, 99)} %`;

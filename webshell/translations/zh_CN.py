@@ -105,4 +105,13 @@ ZH_JS = {
     "The container lacks a program this needs.": "容器中缺少此操作所需的程序。", "Log in again.": "请重新登录。",
     "Debug": "调试", "{label} (debug)": "{label}（调试）",
     "add a debug container with a shell that shares this container's processes": "添加一个带 Shell 的调试容器，与此容器共享进程",
+    # files pane: columns, sorting, filter, new folder, rename, delete, the total of a drop
+    "Name": "名称", "Mode": "权限", "Owner": "所有者", "Size": "大小", "Modified": "修改时间", "sort by {column}": "按{column}排序",
+    "new name": "新名称", "folder name": "文件夹名称", "{n} entries hidden by the filter": "{n} 个条目被过滤隐藏",
+    "New folder…": "新建文件夹…", "filter by name": "按名称过滤", "rename {name}": "重命名 {name}", "delete {name}": "删除 {name}",
+    "Cannot create the folder": "无法创建文件夹", "Cannot rename": "无法重命名", "Cannot delete": "无法删除",
+    "Delete the folder {name} and everything in it? This cannot be undone.": "删除文件夹 {name} 及其中的全部内容？此操作无法撤销。",
+    "Delete {name}? This cannot be undone.": "删除 {name}？此操作无法撤销。", "Delete": "删除",
+    "{done} of {n} files, {sent} of {total}": "已完成 {done}/{n} 个文件，{sent}/{total}", "{n} not uploaded": "{n} 个未上传",
+    "Pick another name.": "请换一个名称。", "That name is taken": "该名称已被占用",
 }
