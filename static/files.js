@@ -176,7 +176,7 @@
       const can = may('upload');
       const ren = button('✎', 'rename', T('rename {name}', { name: shown(entry.name) }), can,
         () => table.rename(entry.name, (name) => change('rename', { path, name })));
-      const del = button('🗑', 'delete', T('delete {name}', { name: shown(entry.name) }), can, () => remove(entry, path));
+      const del = button('✕', 'delete', T('delete {name}', { name: shown(entry.name) }), can, () => remove(entry, path));
       return { open: entry.type === 'dir' || entry.type === 'link' ? () => load(path) : null, actions: [get, ren, del] };
     },
   });

@@ -24,6 +24,14 @@
     mtime: (a, b) => a.mtime - b.mtime,
   };
 
+  // This year: month, day and time; older: the date with its year.
+  function short(when) {
+    const thisYear = when.getFullYear() === new Date().getFullYear();
+    return when.toLocaleString(window.kwsLang, thisYear
+      ? { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+      : { year: 'numeric', month: 'numeric', day: 'numeric' });
+  }
+
   // opts: { list (the <ul>), head (a container for the column buttons), filter (an <input>),
   //         row(entry) -> {open, download, actions: [button...]}, size(n) -> text }
   function FileTable(opts) {
@@ -72,7 +80,7 @@
         cell('mode', entry.mode),
         cell('owner', entry.owner, `${entry.owner}:${entry.group}`),
         cell('size', entry.type === 'dir' ? '' : opts.size(entry.size)),
-        cell('mtime', when.toLocaleString(window.kwsLang, { dateStyle: 'short', timeStyle: 'short' }), when.toLocaleString(window.kwsLang)),
+        cell('mtime', short(when), when.toLocaleString(window.kwsLang)),
         el('span', { className: 'acts' }, ...r.actions));
       li.dataset.name = entry.name;
       li.dataset.type = entry.type;
