@@ -50,6 +50,22 @@ def test_names_taken_missing_or_forbidden_are_refused_in_words(cluster, server, 
     assert r.status_code == 200 and not os.path.lexists(kbox / "ln") and (kbox / "d" / "keep").read_bytes() == b"k"
 
 
+def test_relative_paths_that_look_like_options_stay_names(cluster, server, http):
+    root = workdir(cluster)
+    name = f"-rf {secrets.token_hex(3)}"
+    try:
+        assert http.post(api(server) + "/mkdir", params={"path": name}).status_code == 200
+        assert (root / name).is_dir()
+        r = http.post(api(server) + "/rename", params={"path": name, "name": f"--{name}"})
+        assert r.status_code == 200 and r.json()["path"] == f"--{name}" and (root / f"--{name}").is_dir()
+        assert http.post(api(server) + "/delete", params={"path": f"--{name}"}).status_code == 200
+        assert not (root / f"--{name}").exists() and not (root / name).exists()
+    finally:
+        for n in (name, f"--{name}"):
+            if (root / n).exists():
+                (root / n).rmdir()
+
+
 def test_listing_names_owners(server, http, kbox):
     write(kbox / "mine", b"1")
     (kbox / "roots").write_bytes(b"2")       # made by the test, as root
