@@ -2,7 +2,6 @@
 // Every name from the container is shown with textContent, never as HTML.
 (() => {
   'use strict';
-  const PARALLEL = 2;                       // uploads running at once from this page
   const panel = document.getElementById('files');
   if (!panel || !window.kws) return;
   const kws = window.kws, T = kws.T;
@@ -209,140 +208,13 @@
     if (target) table.create((name) => (name ? change('mkdir', { path: join(dir || '.', name) }) : Promise.resolve(false)));
   });
 
-  // ---- uploads -----------------------------------------------------------------
-  const queue = [];
-  let running = 0;
-  // The total of the uploads since the queue was last empty: one bar over every file of a drop.
-  let batch = [];
-  function totals() {
-    const bytes = batch.reduce((n, u) => n + u.file.size, 0);
-    const sent = batch.reduce((n, u) => n + (u.state === 'done' ? u.file.size : u.loaded), 0);
-    const ended = batch.filter((u) => u.state).length;
-    total.hidden = batch.length < 2;
-    totalBar.value = bytes ? Math.min(Math.floor((sent / bytes) * 100), ended === batch.length ? 100 : 99) : (ended === batch.length ? 100 : 0);
-    total.dataset.done = String(ended === batch.length);
-    const failed = batch.filter((u) => u.state && u.state !== 'done').length;
-    totalText.textContent = T('{done} of {n} files, {sent} of {total}', { done: ended, n: batch.length, sent: size(sent), total: size(bytes) })
-      + (failed ? ` · ${T('{n} not uploaded', { n: failed })}` : '');
-  }
-
+  // ---- uploads (uploads.js: the queue, one row per file, the total of a drop) ---------------------
+  const uploads = window.KwsUploads({ transfers, total, totalBar, totalText, url, size, join, shown,
+    csrf: () => kws.csrfToken(), idle: () => load() });
   function enqueue(items) {
     if (!target) { error.textContent = T('pick a pod (or open a terminal) first'); return; }
     if (panel.hidden) show();
-    const t = { ...target };
-    const into = dir || '.';
-    if (!running && !queue.length) batch = [];
-    for (const { file, rel } of items) {
-      const u = new Upload(t, into, file, rel);
-      batch.push(u);
-      queue.push(u);
-    }
-    totals();
-    pump();
-  }
-  function pump() {
-    while (running < PARALLEL && queue.length) {
-      running += 1;
-      queue.shift().start().finally(() => {
-        running -= 1;
-        pump();
-        if (!running && !queue.length) load();
-      });
-    }
-  }
-
-  class Upload {
-    constructor(t, into, file, rel) {
-      this.t = t; this.file = file; this.rel = rel;
-      this.loaded = 0; this.state = '';
-      this.path = join(into, rel);
-      this.bar = el('progress', { max: 100, value: 0 });
-      this.pct = el('span', { className: 'pct', textContent: '0 %' });
-      this.speed = el('span', { className: 'speed' });
-      this.status = el('span', { className: 'status-text', textContent: T('queued') });
-      this.cancel = el('button', { type: 'button', textContent: T('Cancel'), className: 'cancel' });
-      this.cancel.addEventListener('click', () => this.abort());
-      this.li = el('li', { className: 'transfer' },
-        el('span', { className: 'name', textContent: shown(rel) }), this.bar, this.pct, this.speed, this.status, this.cancel);
-      this.li.dataset.name = rel;
-      transfers.prepend(this.li);
-    }
-    abort() {
-      this.cancelled = true;
-      if (this.xhr) this.xhr.abort(); else this.finish('cancelled', T('cancelled'));
-    }
-    finish(state, text) {
-      this.state = state;
-      this.li.classList.add(state);
-      totals();
-      this.status.textContent = text;
-      this.cancel.disabled = true;
-    }
-    start() {
-      if (this.cancelled) return Promise.resolve();
-      return new Promise((resolve) => {
-        const xhr = this.xhr = new XMLHttpRequest();
-        const began = performance.now();
-        xhr.open('PUT', url(this.t, 'upload', { path: this.path, mkdirs: this.rel.includes('/') ? '1' : '0' }));
-        xhr.setRequestHeader('X-CSRFToken', kws.csrfToken());
-        xhr.setRequestHeader('Accept', 'application/json');
-        this.status.textContent = T('uploading');
-        xhr.upload.onprogress = (e) => {
-          if (!e.lengthComputable) return;
-          this.loaded = Math.min(e.loaded, this.file.size);
-          totals();
-          const p = e.total ? Math.floor((e.loaded / e.total) * 100) : 100;
-          this.bar.value = Math.min(p, 99);           // 100 % only once the container confirmed
-          this.pct.textContent = `${Math.min(p, 99)} %`;
-          const secs = (performance.now() - began) / 1000;
-          if (secs > 0.2) this.speed.textContent = `${size(e.loaded / secs)}/s`;
-        };
-        xhr.onload = () => {
-          let body = {};
-          try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-          if (xhr.status === 200) {
-            this.bar.value = 100;
-            this.pct.textContent = '100 %';
-            this.finish('done', T('done'));
-          } else {
-            this.finish('failed', body.error ? body.error.message : T('failed (HTTP {status})', { status: xhr.status }));
-          }
-          resolve();
-        };
-        xhr.onerror = () => { this.finish('failed', T('connection lost')); resolve(); };
-        xhr.onabort = () => { this.finish('cancelled', T('cancelled')); resolve(); };
-        xhr.send(this.file);
-      });
-    }
-  }
-
-  // Files and folders of a drop: read the items synchronously, then walk folders.
-  async function dropped(dt) {
-    const roots = [];
-    for (const item of Array.from(dt.items || [])) {
-      if (item.kind !== 'file') continue;
-      const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
-      roots.push(entry && entry.isDirectory ? { entry } : { file: item.getAsFile() });
-    }
-    if (!roots.length) for (const file of Array.from(dt.files || [])) roots.push({ file });
-    const out = [];
-    for (const r of roots) {
-      if (r.file) out.push({ file: r.file, rel: r.file.name });
-      else await walk(r.entry, r.entry.name, out);
-    }
-    return out;
-  }
-  async function walk(entry, rel, out) {
-    if (entry.isFile) {
-      out.push({ file: await new Promise((ok, ko) => entry.file(ok, ko)), rel });
-      return;
-    }
-    const reader = entry.createReader();
-    for (;;) {
-      const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko));
-      if (!batch.length) return;
-      for (const child of batch) await walk(child, `${rel}/${child.name}`, out);
-    }
+    uploads.add({ ...target }, dir || '.', items);
   }
 
   let depth = 0;
@@ -362,7 +234,7 @@
     if (!e.dataTransfer) return;
     e.preventDefault();
     follow();
-    dropped(e.dataTransfer).then(enqueue).catch((err) => { error.textContent = String(err.message || err); });
+    window.KwsUploads.dropped(e.dataTransfer).then(enqueue).catch((err) => { error.textContent = String(err.message || err); });
   });
 
   // ---- controls ------------------------------------------------------------------
