@@ -144,6 +144,7 @@ class TerminalService:
                     cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod, reason=reason)
         self._terminated[s.id] = {"by": by_name, "reason": reason}
         s.close(f"terminated by admin {by_name}" + (f": {reason}" if reason else ""))
+        self._terminated.pop(s.id, None)      # close() ends synchronously; left only if it had ended already
 
     # -- cutting off -------------------------------------------------------------------
     def end_user(self, uid: str, reason: str) -> None:
