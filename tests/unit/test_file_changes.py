@@ -62,3 +62,10 @@ def test_a_user_without_the_upload_right_is_refused_and_audited(app, client, aut
     assert r.status_code == 403
     with app.app_context():
         assert [e.event for e in AuditEvent.query.all() if e.event.startswith("file.")] == ["file.delete.denied"]
+
+
+def test_changes_from_a_foreign_origin_are_refused(client, auth):
+    auth.login()
+    r = client.post(f"{BASE}/mkdir?path=/tmp/x", headers={"X-CSRFToken": auth.csrf(), "Accept": "application/json",
+                                                         "Origin": "https://evil.example"})
+    assert r.status_code == 403 and "cross-origin" in r.get_json()["error"]["message"]
