@@ -189,12 +189,19 @@
     const body = r ? await r.json().catch(() => ({})) : {};
     if (!r || !r.ok) {
       const what = { mkdir: T('Cannot create the folder'), rename: T('Cannot rename'), delete: T('Cannot delete') }[action];
-      const e = r ? new kws.ApiError(body.error ? body.error.message : r.statusText, r.status, body.error && body.error.code) : null;
-      error.textContent = `${what}: ${e ? explain(e) : T('connection lost')}`;
+      error.textContent = `${what}: ${r ? describe(body.error ? body.error.message : r.statusText, r.status, body.error && body.error.code)
+        : T('connection lost')}`;
       return false;
     }
     if (key(t) === key(target)) load();
     return true;
+  }
+  // The whole of the server's words (why it failed), then the next step: "…: a file or folder of that name exists. Pick another name."
+  function describe(message, status, code) {
+    if (!kws.explainParts) return message;
+    const p = kws.explainParts({ code: status === 403 ? 'forbidden' : code, message }, { namespace: target.namespace });
+    const said = !p.detail ? p.what : (p.detail.startsWith(p.what) ? p.detail : `${p.what}: ${p.detail}`);
+    return p.next ? `${said}. ${p.next}` : said;
   }
   async function remove(entry, path) {
     const name = shown(entry.name);

@@ -96,7 +96,8 @@ def test_new_folder_rename_and_delete_with_hostile_names(page, server, cluster):
     page.fill(".files-list li.editing input", renamed)
     page.press(".files-list li.editing input", "Enter")
     wait_state(page, "() => document.querySelector('.files-error').textContent.includes('Cannot rename')")
-    assert "Pick another name" in page.inner_text(".files-error") and (box / "taken").read_bytes() == b"t"
+    said = page.inner_text(".files-error")
+    assert "a file or folder of that name exists. Pick another name." in said and (box / "taken").read_bytes() == b"t"
     page.press(".files-list li.editing input", "Escape")
     # Delete asks first: Cancel keeps the folder, OK removes it with its contents.
     page.locator(f'.files-list li[data-name="{renamed}"] button.delete').click()
