@@ -90,7 +90,7 @@
       this.term.onData((d) => this.send(d));
       this.term.onBinary((d) => this.send(Uint8Array.from(d, (c) => c.charCodeAt(0))));
       this.term.onResize(({ cols, rows }) => {
-        if (this.session && !this.exited) socket.emit('resize', { session: this.session, cols, rows });
+        if (this.session && !this.exited && !this.elsewhere) socket.emit('resize', { session: this.session, cols, rows });
       });
       this.term.attachCustomKeyEventHandler((e) => this.keys(e));
       this.term.textarea.addEventListener('focus', () => this.activate(true));
@@ -108,7 +108,7 @@
       });
     }
     send(data) {
-      if (this.session && !this.exited && socket.connected) socket.emit('input', { session: this.session, data });
+      if (this.session && !this.exited && !this.elsewhere && socket.connected) socket.emit('input', { session: this.session, data });
     }
     keys(e) {
       if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey) return true;
@@ -152,7 +152,7 @@
     }
     clearError() { if (this.error) { this.error.remove(); this.error = null; } }
     async requestClose() {
-      if (this.session && !this.exited) {
+      if (this.session && !this.exited && !this.elsewhere) {
         const ok = await confirmDialog(T('End the shell in {label}? Whatever runs in it stops.', { label: this.label }),
           T('End shell'));
         if (!ok) return;
@@ -160,7 +160,8 @@
       this.close();
     }
     close() {
-      if (this.session && !this.exited) socket.emit('close', { session: this.session });
+      // A session another tab took over keeps running there: closing this tab only forgets it.
+      if (this.session && !this.exited && !this.elsewhere) socket.emit('close', { session: this.session });
       this.exited = true;
       tabs.delete(this.session);
       allTabs.delete(this);
@@ -238,6 +239,8 @@
     t.setStatus('connecting', T('re-attaching {label}…', { label: t.label }));
     socket.emit('attach', { session: t.session }, (ack) => {
       if (!ack || !ack.ok) { t.exit(null, ack && ack.error ? ack.error.message : T('session lost')); return; }
+      t.elsewhere = false;   // shown here again (after "opened in another tab")
+      t.clearError();
       t.target = { ...ack.target, container: ack.container };
       t.label = `${ack.target.pod}/${ack.container}`;
       t.name.textContent = t.label;
@@ -269,11 +272,11 @@
   });
   socket.on('exit', (msg) => { const t = tabs.get(msg.session); if (t) t.exit(msg.code, msg.reason); });
   socket.on('connect', () => {
-    for (const t of tabs.values()) if (!t.exited) attach(t);
+    for (const t of tabs.values()) if (!t.exited && !t.elsewhere) attach(t);   // never take a session back unasked
     refreshSessions();
   });
   socket.on('disconnect', () => {
-    for (const t of tabs.values()) if (!t.exited) t.setStatus('reconnecting', T('connection lost, reconnecting…'));
+    for (const t of tabs.values()) if (!t.exited && !t.elsewhere) t.setStatus('reconnecting', T('connection lost, reconnecting…'));
   });
   socket.on('connect_error', (err) => {
     for (const t of tabs.values()) if (!t.exited) t.setStatus('reconnecting', `${T('cannot connect')}: ${err.message}`);
@@ -326,7 +329,7 @@
   const csrfToken = () => document.querySelector('meta[name=csrf-token]').content;
   // Shared with the other front-end modules (tree.js, files.js, settings.js) and the devtools console.
   window.kws = {
-    tabs, allTabs, socket, layout, api, ApiError, csrfToken, activeTarget, openTerminal, attachSession,
+    tabs, allTabs, socket, layout, api, ApiError, csrfToken, activeTarget, openTerminal, attachSession, attach,
     confirmDialog, applySettings, settings, DEFAULTS, T,
     get active() { return active; },
     select(target, pin) { selected = target ? { ...target } : null; pinned = !!pin; },

@@ -2,7 +2,6 @@
 // Every name from the container is shown with textContent, never as HTML.
 (() => {
   'use strict';
-  const PARALLEL = 2;                       // uploads running at once from this page
   const panel = document.getElementById('files');
   if (!panel || !window.kws) return;
   const kws = window.kws, T = kws.T;
@@ -25,15 +24,22 @@
   pickFolder.setAttribute('webkitdirectory', '');
   const uploadBtn = el('button', { type: 'button', textContent: T('Upload files…') });
   const folderBtn = el('button', { type: 'button', textContent: T('Upload folder…') });
+  const mkdirBtn = el('button', { type: 'button', className: 'files-mkdir', textContent: T('New folder…') });
+  const filter = el('input', { type: 'search', className: 'files-filter', placeholder: T('filter by name'), spellcheck: false });
+  filter.setAttribute('aria-label', T('filter by name'));
   const error = el('div', { className: 'files-error error', role: 'alert' });
+  const columns = el('div', { className: 'files-columns' });
   const list = el('ul', { className: 'files-list', ariaLabel: T('directory entries') });
+  const totalBar = el('progress', { max: 100, value: 0 });
+  const totalText = el('span', { className: 'files-total-text' });
+  const total = el('div', { className: 'files-total', hidden: true }, totalBar, totalText);
   const transfers = el('ul', { className: 'files-transfers', ariaLabel: T('transfers') });
   const drop = el('div', { className: 'files-drop', hidden: true });
   panel.append(
     el('div', { className: 'files-head' }, title, close),
     el('div', { className: 'files-nav' }, up, pathInput, refresh),
-    el('div', { className: 'files-actions' }, uploadBtn, folderBtn, pickFiles, pickFolder),
-    error, list, transfers);
+    el('div', { className: 'files-actions' }, uploadBtn, folderBtn, mkdirBtn, filter, pickFiles, pickFolder),
+    error, columns, list, total, transfers);
   document.body.append(drop);
   const toggle = el('button', { type: 'button', id: 'files-toggle', textContent: T('Files'),
     title: T("Files of the active terminal's container, in a pane beside it") });
@@ -111,18 +117,19 @@
       panel.dataset.path = dir;                  // the directory uploads go to
       render(body.entries, body.truncated);
     } catch (e) {
-      if (seq === loads) error.textContent = kws.explainApi ? kws.explainApi(e, target.namespace) : e.message;   // in place; the listing stays
+      if (seq === loads) error.textContent = explain(e);   // in place; the listing stays
     }
   }
 
   // Actions the user has no right to are disabled, with the reason as their tooltip.
   const may = (right) => !target || !kws.may || kws.may(target.cluster, target.namespace, right);
   function rights() {
-    for (const b of [uploadBtn, folderBtn]) {
+    for (const b of [uploadBtn, folderBtn, mkdirBtn]) {
       b.disabled = !may('upload');
       b.title = b.disabled ? kws.denied(target.namespace, 'upload') : '';
     }
   }
+  const explain = (e) => (kws.explainApi ? kws.explainApi(e, target.namespace) : e.message);
   // A failed download would save the JSON error as a file: ask first (HEAD) and show the error here.
   async function fetchFile(href, name) {
     error.textContent = '';
@@ -142,17 +149,18 @@
     error.textContent = `${shown(name)}: ${message}`;
   }
 
-  function render(entries, truncated) {
-    list.replaceChildren(...entries.map((entry) => {
+  function render(entries, truncated) { table.show(entries, truncated); }
+
+  function button(text, cls, title, enabled, run) {
+    const b = el('button', { type: 'button', className: cls, textContent: text, disabled: !enabled });
+    b.title = enabled ? title : kws.denied(target.namespace, 'upload');
+    b.addEventListener('click', run);
+    return b;
+  }
+  const table = window.KwsFileTable({
+    list, head: columns, filter, size,
+    row(entry) {
       const path = join(dir, entry.name);
-      const name = el('span', { className: `name ${entry.type}`, textContent: shown(entry.name) });
-      name.title = entry.link_target ? `${shown(entry.name)} → ${shown(entry.link_target)}` : shown(entry.name);
-      if (entry.type === 'dir' || entry.type === 'link') {
-        name.tabIndex = 0;
-        name.setAttribute('role', 'button');
-        name.addEventListener('click', () => load(path));
-        name.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(path); });
-      }
       const get = el('a', { className: 'download', textContent: '⬇', title: T('download {name}', { name: shown(entry.name) }) });
       get.href = url(target, 'download', entry.type === 'dir' ? { path, archive: 'tar.gz' } : { path });
       get.setAttribute('download', '');
@@ -164,125 +172,56 @@
       } else if (entry.type !== 'dir') {
         get.addEventListener('click', (e) => { e.preventDefault(); fetchFile(get.href, entry.name); });
       }
-      const meta = el('span', { className: 'meta',
-        textContent: `${entry.type === 'dir' ? '' : size(entry.size)} ${new Date(entry.mtime * 1000).toLocaleString(window.kwsLang)}` });
-      const li = el('li', {}, name, meta, get);
-      li.dataset.name = entry.name;
-      return li;
-    }));
-    if (truncated) list.append(el('li', { className: 'meta', textContent: T('… more entries not shown') }));
+      const can = may('upload');
+      const ren = button('✎', 'rename', T('rename {name}', { name: shown(entry.name) }), can,
+        () => table.rename(entry.name, (name) => change('rename', { path, name })));
+      const del = button('✕', 'delete', T('delete {name}', { name: shown(entry.name) }), can, () => remove(entry, path));
+      return { open: entry.type === 'dir' || entry.type === 'link' ? () => load(path) : null, actions: [get, ren, del] };
+    },
+  });
+
+  // ---- new folder, rename, delete: POST with the CSRF header; the error stays in the pane -------------
+  async function change(action, params) {
+    error.textContent = '';
+    const t = target;
+    const r = await fetch(url(t, action, params), { method: 'POST', credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'X-CSRFToken': kws.csrfToken() } }).catch(() => null);
+    const body = r ? await r.json().catch(() => ({})) : {};
+    if (!r || !r.ok) {
+      const what = { mkdir: T('Cannot create the folder'), rename: T('Cannot rename'), delete: T('Cannot delete') }[action];
+      error.textContent = `${what}: ${r ? describe(body.error ? body.error.message : r.statusText, r.status, body.error && body.error.code)
+        : T('connection lost')}`;
+      return false;
+    }
+    if (key(t) === key(target)) load();
+    return true;
   }
+  // The whole of the server's words (why it failed), then the next step: "…: a file or folder of that name exists. Pick another name."
+  function describe(message, status, code) {
+    if (!kws.explainParts) return message;
+    const p = kws.explainParts({ code: status === 403 ? 'forbidden' : code, message }, { namespace: target.namespace });
+    const said = !p.detail ? p.what : (p.detail.startsWith(p.what) ? p.detail : `${p.what}: ${p.detail}`);
+    return p.next ? `${said}. ${p.next}` : said;
+  }
+  async function remove(entry, path) {
+    const name = shown(entry.name);
+    const text = entry.type === 'dir'
+      ? T('Delete the folder {name} and everything in it? This cannot be undone.', { name })
+      : T('Delete {name}? This cannot be undone.', { name });
+    if (await window.kwsPanes.confirmDialog(text, T('Delete'))) await change('delete', { path });
+  }
+  mkdirBtn.addEventListener('click', () => {
+    follow();
+    if (target) table.create((name) => (name ? change('mkdir', { path: join(dir || '.', name) }) : Promise.resolve(false)));
+  });
 
-  // ---- uploads -----------------------------------------------------------------
-  const queue = [];
-  let running = 0;
-
+  // ---- uploads (uploads.js: the queue, one row per file, the total of a drop) ---------------------
+  const uploads = window.KwsUploads({ transfers, total, totalBar, totalText, url, size, join, shown,
+    csrf: () => kws.csrfToken(), idle: () => load() });
   function enqueue(items) {
     if (!target) { error.textContent = T('pick a pod (or open a terminal) first'); return; }
     if (panel.hidden) show();
-    const t = { ...target };
-    const into = dir || '.';
-    for (const { file, rel } of items) queue.push(new Upload(t, into, file, rel));
-    pump();
-  }
-  function pump() {
-    while (running < PARALLEL && queue.length) {
-      running += 1;
-      queue.shift().start().finally(() => {
-        running -= 1;
-        pump();
-        if (!running && !queue.length) load();
-      });
-    }
-  }
-
-  class Upload {
-    constructor(t, into, file, rel) {
-      this.t = t; this.file = file; this.rel = rel;
-      this.path = join(into, rel);
-      this.bar = el('progress', { max: 100, value: 0 });
-      this.pct = el('span', { className: 'pct', textContent: '0 %' });
-      this.speed = el('span', { className: 'speed' });
-      this.status = el('span', { className: 'status-text', textContent: T('queued') });
-      this.cancel = el('button', { type: 'button', textContent: T('Cancel'), className: 'cancel' });
-      this.cancel.addEventListener('click', () => this.abort());
-      this.li = el('li', { className: 'transfer' },
-        el('span', { className: 'name', textContent: shown(rel) }), this.bar, this.pct, this.speed, this.status, this.cancel);
-      this.li.dataset.name = rel;
-      transfers.prepend(this.li);
-    }
-    abort() {
-      this.cancelled = true;
-      if (this.xhr) this.xhr.abort(); else this.finish('cancelled', T('cancelled'));
-    }
-    finish(state, text) {
-      this.li.classList.add(state);
-      this.status.textContent = text;
-      this.cancel.disabled = true;
-    }
-    start() {
-      if (this.cancelled) return Promise.resolve();
-      return new Promise((resolve) => {
-        const xhr = this.xhr = new XMLHttpRequest();
-        const began = performance.now();
-        xhr.open('PUT', url(this.t, 'upload', { path: this.path, mkdirs: this.rel.includes('/') ? '1' : '0' }));
-        xhr.setRequestHeader('X-CSRFToken', kws.csrfToken());
-        xhr.setRequestHeader('Accept', 'application/json');
-        this.status.textContent = T('uploading');
-        xhr.upload.onprogress = (e) => {
-          if (!e.lengthComputable) return;
-          const p = e.total ? Math.floor((e.loaded / e.total) * 100) : 100;
-          this.bar.value = Math.min(p, 99);           // 100 % only once the container confirmed
-          this.pct.textContent = `${Math.min(p, 99)} %`;
-          const secs = (performance.now() - began) / 1000;
-          if (secs > 0.2) this.speed.textContent = `${size(e.loaded / secs)}/s`;
-        };
-        xhr.onload = () => {
-          let body = {};
-          try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-          if (xhr.status === 200) {
-            this.bar.value = 100;
-            this.pct.textContent = '100 %';
-            this.finish('done', T('done'));
-          } else {
-            this.finish('failed', body.error ? body.error.message : T('failed (HTTP {status})', { status: xhr.status }));
-          }
-          resolve();
-        };
-        xhr.onerror = () => { this.finish('failed', T('connection lost')); resolve(); };
-        xhr.onabort = () => { this.finish('cancelled', T('cancelled')); resolve(); };
-        xhr.send(this.file);
-      });
-    }
-  }
-
-  // Files and folders of a drop: read the items synchronously, then walk folders.
-  async function dropped(dt) {
-    const roots = [];
-    for (const item of Array.from(dt.items || [])) {
-      if (item.kind !== 'file') continue;
-      const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
-      roots.push(entry && entry.isDirectory ? { entry } : { file: item.getAsFile() });
-    }
-    if (!roots.length) for (const file of Array.from(dt.files || [])) roots.push({ file });
-    const out = [];
-    for (const r of roots) {
-      if (r.file) out.push({ file: r.file, rel: r.file.name });
-      else await walk(r.entry, r.entry.name, out);
-    }
-    return out;
-  }
-  async function walk(entry, rel, out) {
-    if (entry.isFile) {
-      out.push({ file: await new Promise((ok, ko) => entry.file(ok, ko)), rel });
-      return;
-    }
-    const reader = entry.createReader();
-    for (;;) {
-      const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko));
-      if (!batch.length) return;
-      for (const child of batch) await walk(child, `${rel}/${child.name}`, out);
-    }
+    uploads.add({ ...target }, dir || '.', items);
   }
 
   let depth = 0;
@@ -302,7 +241,7 @@
     if (!e.dataTransfer) return;
     e.preventDefault();
     follow();
-    dropped(e.dataTransfer).then(enqueue).catch((err) => { error.textContent = String(err.message || err); });
+    window.KwsUploads.dropped(e.dataTransfer).then(enqueue).catch((err) => { error.textContent = String(err.message || err); });
   });
 
   // ---- controls ------------------------------------------------------------------

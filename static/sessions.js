@@ -33,6 +33,35 @@
   }
   setInterval(refresh, 5000);
 
+  // ---- a terminal that stopped here, said in words in its pane -------------------------
+  const { errorCard } = window.kwsPanes;
+  function notice(t, parts, buttonText, action) {
+    t.clearError();
+    t.error = errorCard(parts, buttonText, action);
+    t.error.classList.add('pane-notice');
+    t.pane.insertBefore(t.error, t.host);
+  }
+  // Another tab or window attached this session (docs/PROTOCOL.md, `detached`): it runs there now.
+  kws.socket.on('detached', (msg) => {
+    const t = kws.tabs.get(msg.session);
+    if (!t || t.exited) return;
+    t.elsewhere = true;
+    t.setStatus('elsewhere', T('This terminal was opened in another tab.'));
+    notice(t, { what: T('This terminal was opened in another tab'),
+      next: T('It keeps running there, and this tab no longer shows it. Show it here to take it back.') },
+    T('Show it here'), () => kws.attach(t));
+    refresh();
+  });
+  // An admin ended it: who, and the reason they gave.
+  kws.socket.on('exit', (msg) => {
+    const t = kws.tabs.get(msg.session);
+    if (!t || !msg.terminated) return;
+    const by = msg.terminated.by;
+    notice(t, { what: T('An admin ({by}) ended this terminal', { by }),
+      next: msg.terminated.reason ? T('Reason: {reason}', { reason: msg.terminated.reason }) : T('No reason was given.') },
+    t.target ? T('Reopen') : '', t.target ? () => t.reopen() : null);
+  });
+
   kws.sessions = { refresh };
   kws.socket.on('connect', refresh);
   refresh();

@@ -247,6 +247,7 @@
       cluster_unavailable: T('The cluster did not answer: try again in a moment; if it lasts, tell an admin.'),
       missing_tool: T('The container lacks a program this needs.'),
       unauthorized: T('Log in again.'),
+      exists: T('Pick another name.'),
     }[err.code] || '';
     const message = String(err.message || err);
     // A 403 from inside the container (a file's permissions) is not for an admin to fix.
@@ -257,6 +258,7 @@
       forbidden: T('Access denied'), no_shell: T('This container has no shell'), not_running: T('Not running'),
       not_found: T('Not found'), limit: T('Too many terminals'), cluster_unavailable: T('The cluster did not answer'),
       missing_tool: T('A program is missing in the container'), unauthorized: T('Not logged in'),
+      exists: T('That name is taken'),
     }[err.code];
     if (heading) return { what: heading, next, detail: message };
     return { what: cut > 0 && next ? message.slice(0, cut) : message, next, detail: cut > 0 && next ? message : '' };

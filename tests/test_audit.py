@@ -57,3 +57,21 @@ def test_admin_audit_page_searches_and_filters(srv):
     assert admin.get(f"{srv.url}/api/admin/audit", params={"since": "yesterday"}).status_code == 400
     all_events = admin.get(f"{srv.url}/api/admin/audit").json()["events"]
     assert [e["id"] for e in all_events] == sorted((e["id"] for e in all_events), reverse=True)
+
+
+def test_the_audit_trail_of_one_session(srv):
+    """`session=` finds every event of one terminal (a JSON field: SQLite and PostgreSQL alike)."""
+    from .helpers import Term
+    admin = login(srv)
+    t = Term(srv, admin)
+    try:
+        first, second = t.open(), t.open("web-2")
+        assert t.call("close", {"session": first})["ok"]
+    finally:
+        t.close()
+    trail = admin.get(f"{srv.url}/api/admin/audit", params={"session": first}).json()["events"]
+    assert [e["event"] for e in trail] == ["terminal.close", "terminal.open"]
+    assert all(e["detail"]["session"] == first for e in trail)
+    other = admin.get(f"{srv.url}/api/admin/audit", params={"session": second}).json()["events"]
+    assert [e["event"] for e in other][-1] == "terminal.open" and all(e["detail"]["session"] == second for e in other)
+    assert admin.get(f"{srv.url}/api/admin/audit", params={"session": "no-such"}).json()["events"] == []

@@ -36,12 +36,13 @@ def test_classify_maps_messages_to_errors(stdout, stderr, reason, started, cls, 
         assert err.tool in ("tar", "sh")
 
 
-def _record(mode: int, size: int, mtime: int, name: bytes) -> bytes:
-    return b"/%x/%d/%d/./%s\n" % (mode, size, mtime, name)
+def _record(mode: int, size: int, mtime: int, name: bytes, owner: bytes = b"nobody", group: bytes = b"nogroup") -> bytes:
+    return b"/%x/%d/%d/65534/65534/%s:%s:./%s\n" % (mode, size, mtime, owner, group, name)
 
 
 def test_listing_parser_keeps_hostile_names_intact():
-    names = [b"plain", b"new\nline", b"kws:list", b"\xe4\xb8\xad", b"-dash", b"quo\"te", b"\x1b[31mred"]
+    names = [b"plain", b"new\nline", b"kws:list", b"\xe4\xb8\xad", b"-dash", b"quo\"te", b"\x1b[31mred",
+             b"trailing\n", b"a:b:c", b"\n"]
     body = b"".join(_record(stat.S_IFREG | 0o644, i, 1700000000 + i, n) for i, n in enumerate(names))
     body += _record(stat.S_IFDIR | 0o755, 4096, 1, b"sub dir") + _record(stat.S_IFLNK | 0o777, 3, 1, b"ln")
     out = b"/the/dir\n\0" + body + b"\0./ln\0target\nwith newline\n\0"
@@ -53,9 +54,18 @@ def test_listing_parser_keeps_hostile_names_intact():
     assert by["new\nline"].size == 1 and by["new\nline"].mode == "-rw-r--r--"
     assert by["ln"].type == "link" and by["ln"].link_target == "target\nwith newline"
     assert parse(out, 2)[2] is True and len(parse(out, 2)[1]) == 2
+    assert by["a:b:c"].owner == "nobody" and by["a:b:c"].group == "nogroup" and by["trailing\n"].size == 7
 
 
-@pytest.mark.parametrize("garbage", [b"/x\n\0/zz/1/1/./a\n\0", b"/x\n\0/1/1/1/X/a\n\0", b"no sections"])
+def test_listing_parser_reports_owners_even_odd_ones():
+    body = (_record(stat.S_IFREG | 0o600, 1, 1, b"a", b"we/ird", b"gr p") + _record(stat.S_IFREG | 0o600, 1, 1, b"b", b"UNKNOWN", b"UNKNOWN"))
+    entries = parse(b"/d\n\0" + body + b"\0", 10)[1]
+    assert [(e.name, e.owner, e.group) for e in entries] == [("a", "we/ird", "gr p"), ("b", "65534", "65534")]
+
+
+@pytest.mark.parametrize("garbage", [b"/x\n\0/zz/1/1/0/0/r:r:./a\n\0", b"/x\n\0/1/1/1/0/0/r:r:X/a\n\0",
+                                     b"/x\n\0/1/1/1/./a\n\0", b"/x\n\0/1/1/1/u/0/r:r:./a\n\0",
+                                     b"/x\n\0/1/1/1/0/0/r:r:./a\0", b"no sections"])
 def test_listing_parser_refuses_garbage(garbage):
     with pytest.raises(TransferFailed):
         parse(garbage, 10)

@@ -146,6 +146,25 @@ def test_watcher_sees_output_cannot_write_and_admin_terminates(server, admin):
     watcher.close()
 
 
+def test_terminate_over_the_socket_and_the_api_carries_the_reason(server, admin):
+    owner = Term(server, admin)
+    try:
+        first, second = owner.open(), owner.open("web-2")
+        sock = SocketClient(server, cookies=admin)
+        refused = sock.call("terminate", {"session": first, "reason": "x" * 501})
+        assert not refused["ok"] and "longer than 500" in refused["error"]["message"]
+        assert sock.call("terminate", {"session": first, "reason": "disk\nfull"})["ok"]
+        assert owner.wait_exit(first)["terminated"] == {"by": "admin", "reason": "disk full"}
+        r = admin.post(f"{server.url}/api/admin/sessions/{second}/terminate", json={"reason": "upgrade"},
+                       headers={"X-CSRFToken": csrf_token(admin, server)})
+        assert r.status_code == 200
+        done = owner.wait_exit(second)
+        assert done["terminated"] == {"by": "admin", "reason": "upgrade"} and done["reason"].endswith(": upgrade")
+        sock.close()
+    finally:
+        owner.close()
+
+
 def test_only_admins_watch_list_or_terminate(make_server):
     srv = make_server()
     add_user(srv, "mallory", ["--exec"])

@@ -50,6 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .auth.token_views import bp as tokens_bp
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
+    from .files import changes as _file_changes  # noqa: F401 - adds its routes to files_bp
     from .logs.views import bp as logs_bp
     from .kube.clusters import ClusterRegistry
     from .kube.shell import ShellStarter

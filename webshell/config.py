@@ -84,6 +84,8 @@ class Config:
         self.IMPERSONATE = _env("IMPERSONATE", "0") == "1"       # act as the web user towards the cluster
         self.AUTH_RECHECK = _float("AUTH_RECHECK", 2.0)          # seconds between re-checks of live sockets
         self.AUDIT_PAGE_SIZE = _int("AUDIT_PAGE_SIZE", 100)
+        self.RECORDINGS_PAGE_SIZE = _int("RECORDINGS_PAGE_SIZE", 50)   # recordings per admin page
+        self.TERMINATE_REASON_MAX = _int("TERMINATE_REASON_MAX", 500)  # characters of an admin's terminate reason
         self.AUDIT_RETRIES = _int("AUDIT_RETRIES", 5)            # tries to store one audit event
         self.AUDIT_RETRY_DELAY = _float("AUDIT_RETRY_DELAY", 0.2)  # seconds, growing with each try
         self.TOKEN_MAX_DAYS = _float("TOKEN_MAX_DAYS", 366.0)     # longest expiry a user may choose

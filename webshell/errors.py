@@ -32,6 +32,11 @@ class NotFound(WebshellError):
     code, status = "not_found", 404
 
 
+class Exists(WebshellError):
+    """A new folder or a rename onto a name that is taken."""
+    code, status = "exists", 409
+
+
 class NotRunning(WebshellError):
     code, status = "not_running", 409
 

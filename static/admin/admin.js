@@ -14,10 +14,15 @@
   if (!marker) return;
   setInterval(async () => {
     if (document.hidden) return;
+    // Never while the admin is typing a reason or has one ready: a refresh would throw it away.
+    const busy = () => [...document.querySelectorAll('main input:not([type=hidden])')]
+      .some((i) => i.value || i === document.activeElement);
+    if (busy()) return;
     const r = await fetch(location.href, { credentials: 'same-origin' }).catch(() => null);
     if (!r || !r.ok) return;
     const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
     const main = document.querySelector('main'), fresh = doc.querySelector('main');
+    if (busy()) return;
     if (main && fresh && fresh.innerHTML !== main.innerHTML) main.replaceChildren(...fresh.childNodes);
   }, (Number(marker.dataset.livePage) || 5) * 1000);
 })();

@@ -12,10 +12,12 @@ from .. import access
 from ..errors import BadRequest, Forbidden
 from ..extensions import db
 from ..models import AuditEvent
+from ..terminal import validate
 from ..terminal.service import TerminalService
+from . import recordings as recs
 
 bp = Blueprint("admin", __name__)
-FILTERS = ("user", "event", "cluster", "namespace", "pod", "since", "until")
+FILTERS = ("user", "event", "cluster", "namespace", "pod", "session", "since", "until")
 # asciinema-player runs its terminal emulator as WebAssembly.
 REPLAY_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; "
               "style-src 'self' 'unsafe-inline'; connect-src 'self'; worker-src 'self' blob:; "
@@ -69,17 +71,24 @@ def sessions_api():
     return jsonify(sessions=_live())
 
 
+def _reason() -> str:
+    """The admin's reason for a terminate (form field or JSON `reason`): told to the user and audited."""
+    body = request.get_json(silent=True) if request.is_json else None
+    raw = body.get("reason") if isinstance(body, dict) else request.form.get("reason")
+    return validate.reason(raw, current_app.config["TERMINATE_REASON_MAX"])
+
+
 @bp.post("/admin/sessions/<session_id>/terminate")
 @admin_required
 def terminate(session_id: str):
-    _terminal().terminate(session_id, current_user._get_current_object(), current_user.username)
+    _terminal().terminate(session_id, current_user._get_current_object(), current_user.username, _reason())
     return redirect(url_for("admin.sessions"))
 
 
 @bp.post("/api/admin/sessions/<session_id>/terminate")
 @admin_required
 def terminate_api(session_id: str):
-    _terminal().terminate(session_id, current_user._get_current_object(), current_user.username)
+    _terminal().terminate(session_id, current_user._get_current_object(), current_user.username, _reason())
     return jsonify(ok=True)
 
 
@@ -108,6 +117,8 @@ def _search(args) -> tuple[list[AuditEvent], bool]:
     for col in ("cluster", "namespace", "pod"):
         if f[col]:
             q = q.where(getattr(AuditEvent, col) == f[col])
+    if f["session"]:   # every event of one terminal session: open, watch, terminate, close
+        q = q.where(AuditEvent.detail["session"].as_string() == f["session"])
     if f["since"]:
         q = q.where(AuditEvent.at >= _when(f["since"], "since"))
     if f["until"]:
@@ -139,19 +150,25 @@ def audit_api():
 
 
 # -- recordings -----------------------------------------------------------------------
+def _recordings() -> recs.Page:
+    store = _store()
+    return recs.query(store.list() if store else [], request.args, dt.datetime.now().timestamp(),
+                      current_app.config["RECORDINGS_PAGE_SIZE"])
+
+
 @bp.get("/admin/recordings")
 @admin_required
 def recordings():
-    store = _store()
-    return render_template("admin/recordings.html", recordings=store.list() if store else [],
-                           enabled=store is not None)
+    page = _recordings()
+    return render_template("admin/recordings.html", recordings=page.rows, listing=page, duration=recs.duration,
+                           enabled=_store() is not None)
 
 
 @bp.get("/api/admin/recordings")
 @admin_required
 def recordings_api():
-    store = _store()
-    return jsonify(recordings=store.list() if store else [])
+    page = _recordings()
+    return jsonify(recordings=page.rows, page=page.page, pages=page.pages, total=page.total)
 
 
 @bp.get("/admin/recordings/<session_id>")

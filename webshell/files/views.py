@@ -34,14 +34,14 @@ def _slots() -> Slots:
     return slots
 
 
-def _conn(cluster: str, namespace: str, pod: str, action: str, path: str) -> Conn:
-    """Check the user may, resolve the container, and say how to exec into it."""
+def _conn(cluster: str, namespace: str, pod: str, action: str, path: str, event: str | None = None) -> Conn:
+    """Check the user may, resolve the container, and say how to exec into it (a refusal audited as `event`)."""
     where = {"cluster": cluster, "namespace": namespace, "pod": pod, "path": path}
     names.target(cluster, namespace, pod, request.args.get("container") or None)
     try:
         access.check(current_user, action, cluster, namespace)
     except Forbidden:
-        access.audit(f"file.{action}.denied", current_user, **where)
+        access.audit(f"file.{event or action}.denied", current_user, **where)
         raise
     reg = current_app.extensions["kws.clusters"]
     headers = access.impersonation(current_user, cluster)   # the pod lookup too is the user's, not the console's

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import (BadRequest, ClusterUnavailable, Forbidden, MissingTool, NotFound, StorageError, TransferFailed,
-                      WebshellError)
+from ..errors import (BadRequest, ClusterUnavailable, Exists, Forbidden, MissingTool, NotFound, StorageError,
+                      TransferFailed, WebshellError)
 from . import frames
 from .conn import Conn
 from .execstream import ExecStream
@@ -143,6 +143,8 @@ _ERRNO = [
     ("Directory nonexistent", NotFound, "no such directory"),
     ("Not a directory", NotFound, "a part of the path is not a directory"),
     ("Is a directory", BadRequest, "is a directory"),
+    ("File exists", Exists, "a file or folder of that name exists"),
+    ("Directory not empty", Exists, "a folder of that name exists and is not empty"),
 ]
 
 

@@ -201,7 +201,9 @@ class TerminalNamespace(Namespace):
     @_answer
     def on_terminate(self, data):
         user = self._admin("terminate")
-        self.service.terminate(validate.session_id(data), user, user.username)
+        session = validate.session_id(data)
+        why = validate.reason(data.get("reason"), current_app.config["TERMINATE_REASON_MAX"])
+        self.service.terminate(session, user, user.username, why)
 
 
 def init_app(app, starter) -> TerminalService:

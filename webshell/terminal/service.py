@@ -46,6 +46,7 @@ class TerminalService:
         self.guard = SocketGuard(recheck_interval, check, self.end_user, transport.disconnect,
                                  self.close_session, audit)
         self._names: dict[str, str] = {}   # session id -> owner's user name (audit, admin lists)
+        self._terminated: dict[str, dict] = {}   # session id -> {by, reason} of an admin's terminate, for `exit`
 
     def start(self) -> None:
         """Start the background work: the reaper and the guard's re-check (idempotent)."""
@@ -106,9 +107,11 @@ class TerminalService:
         return self.registry.get(session_id, self.identity(sid).uid)
 
     def attach(self, sid: str, s: TerminalSession) -> bytes:
-        """Make socket `sid` the client of its user's session `s` (the newest tab wins); the replay."""
-        if s.sid and s.sid != sid:
-            s.detach(s.sid)
+        """Make socket `sid` the client of its user's session `s` (the newest tab wins); the replay.
+        The socket that had it is told (`detached`), so that its tab says so in words."""
+        old = s.sid
+        if old and old != sid and s.detach(old):
+            self.transport.send("detached", {"session": s.id, "reason": "taken_over"}, old)
         return s.attach(sid)
 
     def sessions_of(self, sid: str) -> list[TerminalSession]:
@@ -134,11 +137,14 @@ class TerminalService:
     def unwatch(self, sid: str, session_id: str | None = None) -> None:
         self.hub.unwatch(sid, session_id)
 
-    def terminate(self, session_id: str, by, by_name: str) -> None:
+    def terminate(self, session_id: str, by, by_name: str, reason: str = "") -> None:
+        """An admin ends a session; the user's `exit` carries `terminated: {by, reason}`."""
         s = self.live(session_id)
         self._audit("session.terminate", by, session=s.id, owner=self._names.get(s.id, s.owner),
-                    cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod)
-        s.close(f"terminated by admin {by_name}")
+                    cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod, reason=reason)
+        self._terminated[s.id] = {"by": by_name, "reason": reason}
+        s.close(f"terminated by admin {by_name}" + (f": {reason}" if reason else ""))
+        self._terminated.pop(s.id, None)      # close() ends synchronously; left only if it had ended already
 
     # -- cutting off -------------------------------------------------------------------
     def end_user(self, uid: str, reason: str) -> None:
@@ -169,8 +175,12 @@ class TerminalService:
 
     def _ended(self, session: TerminalSession, sid: str | None, code: int | None, reason: str) -> None:
         """Every session end: tell its client and watchers, stop its recording, audit it with its duration."""
+        terminated = self._terminated.pop(session.id, None)
         if sid:
-            self.transport.send("exit", {"session": session.id, "code": code, "reason": reason}, sid)
+            msg = {"session": session.id, "code": code, "reason": reason}
+            if terminated is not None:
+                msg["terminated"] = terminated
+            self.transport.send("exit", msg, sid)
         self.hub.ended(session, code, reason)
         self.guard.ended(session.id)
         t = session.target

@@ -70,3 +70,15 @@ def input_request(data, max_bytes: int) -> tuple[str, bytes]:
 def resize_request(data, max_size: int) -> tuple[str, int, int]:
     sid = session_id(data)
     return sid, _size(data, "cols", max_size), _size(data, "rows", max_size)
+
+
+def reason(raw, limit: int) -> str:
+    """An admin's reason for a terminate: text, made one line (no control characters reach the user's tab)."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise BadRequest("'reason' must be text")
+    text = " ".join("".join(c if c.isprintable() else " " for c in raw).split())
+    if len(text) > limit:
+        raise BadRequest(f"the reason is longer than {limit} characters")
+    return text

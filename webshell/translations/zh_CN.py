@@ -65,6 +65,12 @@ ZH = {
     "Logging out ends your logins in every browser. Use this if a browser you used is out of your hands:":
         "退出登录会结束你在所有浏览器中的登录。如果你用过的某个浏览器已不在你手中，请使用它：",
     "Log out everywhere": "在所有地方退出登录",
+    # admin: recordings filtered, sorted and paged; terminate with a reason; audit by session
+    "'date' must be a day like 2026-01-31": "“date”必须是日期，例如 2026-01-31", "'sort' must be one of: %(names)s": "“sort”必须是以下之一：%(names)s",
+    "'order' must be asc or desc": "“order”必须是 asc 或 desc", "'page' must be a number": "“page”必须是数字",
+    "Session": "会话", "Day (UTC)": "日期（UTC）", "No matching recordings.": "没有匹配的录像。", "Duration": "时长",
+    "previous page": "上一页", "next page": "下一页", "page %(page)s of %(pages)s, %(n)s recordings": "第 %(page)s/%(pages)s 页，共 %(n)s 个录像",
+    "reason (the user sees it)": "原因（用户会看到）",
 }
 
 ZH_JS = {
@@ -112,4 +118,18 @@ ZH_JS = {
     "The container lacks a program this needs.": "容器中缺少此操作所需的程序。", "Log in again.": "请重新登录。",
     "Debug": "调试", "{label} (debug)": "{label}（调试）",
     "add a debug container with a shell that shares this container's processes": "添加一个带 Shell 的调试容器，与此容器共享进程",
+    # files pane: columns, sorting, filter, new folder, rename, delete, the total of a drop
+    "Name": "名称", "Mode": "权限", "Owner": "所有者", "Size": "大小", "Modified": "修改时间", "sort by {column}": "按{column}排序",
+    "new name": "新名称", "folder name": "文件夹名称", "{n} entries hidden by the filter": "{n} 个条目被过滤隐藏",
+    "New folder…": "新建文件夹…", "filter by name": "按名称过滤", "rename {name}": "重命名 {name}", "delete {name}": "删除 {name}",
+    "Cannot create the folder": "无法创建文件夹", "Cannot rename": "无法重命名", "Cannot delete": "无法删除",
+    "Delete the folder {name} and everything in it? This cannot be undone.": "删除文件夹 {name} 及其中的全部内容？此操作无法撤销。",
+    "Delete {name}? This cannot be undone.": "删除 {name}？此操作无法撤销。", "Delete": "删除",
+    "{done} of {n} files, {sent} of {total}": "已完成 {done}/{n} 个文件，{sent}/{total}", "{n} not uploaded": "{n} 个未上传",
+    "Pick another name.": "请换一个名称。", "That name is taken": "该名称已被占用",
+    # take-over and terminate notices in the terminal's pane
+    "This terminal was opened in another tab.": "此终端已在另一个标签页中打开。", "This terminal was opened in another tab": "此终端已在另一个标签页中打开",
+    "It keeps running there, and this tab no longer shows it. Show it here to take it back.": "它仍在那里运行，此标签页不再显示它。点击“在这里显示”可将其取回。",
+    "Show it here": "在这里显示", "An admin ({by}) ended this terminal": "管理员（{by}）结束了此终端", "Reason: {reason}": "原因：{reason}",
+    "No reason was given.": "未说明原因。",
 }
