@@ -10,7 +10,7 @@ from flask import Flask, redirect, request, url_for
 from . import logsafe
 from .config import Config
 from .errors import error_json, wants_json
-from .extensions import csrf, db, login_manager, socketio
+from .extensions import csrf, db, limiter, login_manager, socketio
 from .ops.logs import configure as configure_logging
 from .ops.proxy import trust_proxies
 from .origins import origin_allowed
@@ -57,7 +57,9 @@ def create_app(config: Config | None = None) -> Flask:
     from .pods.views import bp as pods_bp
     from .terminal import namespace
 
-    app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
+    limiter.init_app(app)   # storage from RATELIMIT_STORAGE_URI (memory://, or the replicas' redis://)
+    app.extensions["kws.login_throttle"] = LoginThrottle(limiter.limiter, cfg.LOGIN_MAX_FAILURES,
+                                                         cfg.LOGIN_MAX_FAILURES_PER_USER, cfg.LOGIN_LOCK_SECONDS)
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access, events
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import User, verify_password
 from . import revocation
 from .throttle import LoginThrottle
@@ -36,27 +37,45 @@ def login_form():
     return render_template("login.html", next=request.args.get("next", ""))
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
+
+
+def _address_breached(limit):
+    """The total rate from one address: far above any team's logins, so NAT and proxies share it."""
+    wait = max(1, int(limit.reset_at - time.time()))
+    log.warning("login rate from one address exceeded: ip=%s limit=%s", request.remote_addr, limit.limit)
+    access.audit("login.throttled", None, why="address rate")
+    flash(gettext("Too many logins from your address. Try again in %(n)s seconds.", n=wait))
+    resp = make_response(render_template("login.html", next=request.form.get("next", "")), 429)
+    resp.headers["Retry-After"] = str(wait)
+    return resp
+
+
 @bp.post("/login")
+@limiter.limit(_address_limit, on_breach=_address_breached)
 def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    keys = (f"user:{username.lower()}", f"ip:{request.remote_addr}")
-    wait = _throttle().retry_after(*keys)
+    address = request.remote_addr
+    wait = _throttle().retry_after(username, address)
     if wait > 0:
-        log.warning("login throttled: user=%s ip=%s", username, request.remote_addr)
-        access.audit("login.throttled", username[:80] or None)
-        flash(gettext("Too many failed logins. Try again in %(n)s seconds.", n=int(wait) + 1))
-        return render_template("login.html", next=request.form.get("next", "")), 429
+        log.warning("login throttled: user=%s ip=%s", username, address)
+        access.audit("login.throttled", username[:80] or None, why="failures", retry_after=wait)
+        flash(gettext("Too many failed logins. Try again in %(n)s seconds.", n=wait))
+        resp = make_response(render_template("login.html", next=request.form.get("next", "")), 429)
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     good = verify_password(user, password)     # as slow for an unknown name as for a known one
     if not good or not user.is_active:
-        _throttle().failed(*keys)
-        log.info("login failed: user=%s ip=%s", username, request.remote_addr)
+        _throttle().failed(username, address)
+        log.info("login failed: user=%s ip=%s", username, address)
         access.audit("login.failed", user if user is not None else (username[:80] or None),
                      why="account disabled" if good else "bad credentials")
         flash(gettext("Wrong user name or password, or the account is disabled."))
         return render_template("login.html", next=request.form.get("next", "")), 401
-    _throttle().succeeded(*keys)
+    _throttle().succeeded(username, address)
     login_user(user)
     revocation.remember(user)
     log.info("login: user=%s ip=%s", username, request.remote_addr)

@@ -38,6 +38,7 @@ ZH = {
     "never": "永不", "Create token": "创建令牌", "State": "状态", "Created": "创建时间", "Expires": "过期时间", "Last used": "最近使用",
     "active": "有效", "revoked": "已吊销", "expired": "已过期", "Revoke": "吊销",
     "Too many failed logins. Try again in %(n)s seconds.": "登录失败次数过多，请在 %(n)s 秒后重试。",
+    "Too many logins from your address. Try again in %(n)s seconds.": "来自你的地址的登录过多，请在 %(n)s 秒后重试。",
     "Wrong user name or password, or the account is disabled.": "用户名或密码错误，或账号已被停用。",
     # admin
     "Audit log": "审计日志", "Event": "事件", "e.g. terminal": "例如 terminal", "Cluster": "集群", "Namespace": "命名空间",
