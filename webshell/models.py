@@ -142,5 +142,6 @@ class AuditEvent(db.Model):
 
     def as_dict(self) -> dict:
         return {"id": self.id, "at": aware(self.at).isoformat(), "event": self.event, "user": self.username,
+                "user_id": self.user_id,
                 "ip": self.ip, "cluster": self.cluster, "namespace": self.namespace, "pod": self.pod,
                 "detail": self.detail or {}}

@@ -61,7 +61,8 @@ def login():
     wait = _throttle().retry_after(username, address)
     if wait > 0:
         log.warning("login throttled: user=%s ip=%s", username, address)
-        access.audit("login.throttled", username[:80] or None, why="failures", retry_after=wait)
+        access.audit("login.throttled", access.Name(username[:80]) if username else None, why="failures",
+                     retry_after=wait)
         flash(gettext("Too many failed logins. Try again in %(n)s seconds.", n=wait))
         resp = make_response(render_template("login.html", next=request.form.get("next", "")), 429)
         resp.headers["Retry-After"] = str(wait)
@@ -71,7 +72,7 @@ def login():
     if not good or not user.is_active:
         _throttle().failed(username, address)
         log.info("login failed: user=%s ip=%s", username, address)
-        access.audit("login.failed", user if user is not None else (username[:80] or None),
+        access.audit("login.failed", user if user is not None else (access.Name(username[:80]) if username else None),
                      why="account disabled" if good else "bad credentials")
         flash(gettext("Wrong user name or password, or the account is disabled."))
         return render_template("login.html", next=request.form.get("next", "")), 401

@@ -76,7 +76,8 @@ class TerminalService:
         try:
             s = self.registry.open(ident.uid, request["cluster"], request["namespace"], request["pod"],
                                    request["container"], request["command"], request["cols"], request["rows"],
-                                   sid, headers=headers, flush_on_interrupt=request.get("flush_on_interrupt", True))
+                                   sid, headers=headers, flush_on_interrupt=request.get("flush_on_interrupt", True),
+                                   owner_name=ident.username)
         except WebshellError as e:
             self._audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
                         ident, code=e.code, **target)
