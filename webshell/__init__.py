@@ -72,11 +72,11 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register_handlers(app)
     from . import i18n
     i18n.init_app(app)
-    cli.init_app(app)
+    cli.init_app(app, prepare_database)
     ops.init_app(app)   # before _security: health and metrics skip origin, token and CSRF checks
     _security(app)
 
-    if cfg.PREPARE_DATABASE:
+    if cfg.PREPARE_DATABASE and not cli.loading():   # the CLI's commands decide (cli.open_database)
         prepare_database(app)
     trust_proxies(app, cfg.TRUSTED_PROXIES)   # last: it wraps the Socket.IO middleware too
     return app
