@@ -63,6 +63,9 @@ def create_app(config: Config | None = None) -> Flask:
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
+    from .admin import alltokens as admin_tokens, rules as admin_rules, users as admin_users
+    for bp in (admin_users.bp, admin_rules.bp, admin_tokens.bp):   # the admin's users, rules, tokens pages
+        app.register_blueprint(bp)
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)

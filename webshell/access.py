@@ -87,6 +87,14 @@ def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bo
     return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
 
+def granting(user, action: str, cluster: str, namespace: str) -> list[Rule] | None:
+    """The rules that let `user` do `action` in cluster/namespace; None for an active admin (everything)."""
+    account = _account(user)
+    if account is not None and account.is_admin:
+        return None
+    return [r for r in rules_for(account) if _grants(r, action, cluster, namespace)] if account else []
+
+
 def check(user, action: str, cluster: str, namespace: str | None = None) -> None:
     """Raise errors.Forbidden unless `user` may do `action` in cluster/namespace (and audit the denial)."""
     if allowed(user, action, cluster, namespace):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,12 +11,10 @@ from flask import Flask
 
 from . import access
 from .auth import revocation, tokens
+from .auth.accounts import USERNAME
 from .extensions import db
 from .models import ApiToken, Rule, User
 
-# Starts with a letter (audit tells user ids from names); no ":" (Kubernetes reserves "system:"
-# names, and impersonation sends the user name as is).
-USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9._@-]{0,79}$")
 
 
 def _user(username: str) -> User:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access, events
 from ..extensions import db, limiter
-from ..models import User, verify_password
+from ..models import User, now, verify_password
 from . import revocation
 from .throttle import LoginThrottle
 
@@ -79,6 +79,8 @@ def login():
     _throttle().succeeded(username, address)
     login_user(user)
     revocation.remember(user)
+    user.last_login_at = now()
+    db.session.commit()
     log.info("login: user=%s ip=%s", username, request.remote_addr)
     access.audit("login", user)
     return redirect(_safe_next(request.form.get("next")))

@@ -59,6 +59,37 @@ ZH = {
     "Logging out ends your logins in every browser. Use this if a browser you used is out of your hands:":
         "退出登录会结束你在所有浏览器中的登录。如果你用过的某个浏览器已不在你手中，请使用它：",
     "Log out everywhere": "在所有地方退出登录",
+    # the admin's users, rules and tokens pages
+    "There is no token #%(id)s.": "没有编号为 #%(id)s 的令牌。", "Revoked token #%(id)s of %(name)s.": "已吊销 %(name)s 的令牌 #%(id)s。",
+    "There is no cluster %(name)s.": "没有集群 %(name)s。", "Give a user or a role, not both.": "请指定用户或角色，二者只选其一。",
+    "A pattern has at most 255 characters.": "匹配模式最多 255 个字符。", "Added rule #%(id)s.": "已添加规则 #%(id)s。",
+    "There is no rule #%(id)s.": "没有规则 #%(id)s。", "Deleted rule #%(id)s.": "已删除规则 #%(id)s。",
+    "Created user %(name)s.": "已创建用户 %(name)s。",
+    "Disabled %(name)s: their logins, sockets and terminals have ended.": "已停用 %(name)s：其登录、连接和终端都已结束。",
+    "Enabled %(name)s.": "已启用 %(name)s。", "New password set for %(name)s; their logins have ended.": "已为 %(name)s 设置新密码；其登录已结束。",
+    "Saved the role and rights of %(name)s.": "已保存 %(name)s 的角色和权限。",
+    "A role is a letter, then letters, digits, '.', '_', '@' or '-' (80 at most).": "角色名以字母开头，后接字母、数字、“.”、“_”、“@”或“-”（最多 80 个）。",
+    "A user name is a letter, then letters, digits, '.', '_', '@' or '-' (80 at most).": "用户名以字母开头，后接字母、数字、“.”、“_”、“@”或“-”（最多 80 个）。",
+    "The password needs at least %(n)s characters.": "密码至少需要 %(n)s 个字符。", "There is no user %(name)s.": "没有用户 %(name)s。",
+    "User %(name)s exists already.": "用户 %(name)s 已存在。", "You cannot disable your own account.": "你不能停用自己的账号。",
+    "You cannot take away your own admin rights.": "你不能取消自己的管理员权限。", "All tokens": "所有令牌",
+    "Every user’s API tokens. Revoking one ends the terminals and sockets that came in with it at once.":
+        "所有用户的 API 令牌。吊销令牌会立即结束通过它打开的终端和连接。",
+    "No tokens yet.": "还没有令牌。", "Revoke token %(name)s of %(user)s? Whatever uses it is cut off now.": "吊销 %(user)s 的令牌 %(name)s？使用它的一切都会立即断开。",
+    "Users": "用户", "Rules": "规则", "terminal": "终端", "debug": "调试", "logs": "日志",
+    "Without a rule a user sees nothing. A rule lets a user, or everyone with a role, see the namespaces its patterns match (* and ? as in file names), and maybe more. Admins may do everything.":
+        "没有规则的用户什么都看不到。规则让某个用户或拥有某个角色的所有人看到其模式匹配的命名空间（* 和 ? 的用法同文件名），并可授予更多权限。管理员可以做任何事。",
+    "or role": "或角色", "Clusters": "集群", "Namespaces": "命名空间", "Terminal": "终端", "Upload": "上传",
+    "Debug containers": "调试容器", "Logs": "日志", "Add rule": "添加规则", "No rules yet.": "还没有规则。", "For": "对象",
+    "Rights": "权限", "user": "用户", "role": "角色", "Delete rule #%(id)s?": "删除规则 #%(id)s？", "Delete": "删除",
+    "What can this user do?": "这个用户能做什么？", "Show": "显示",
+    "An admin may do everything the console’s own credentials allow.": "管理员可以做控制台自身凭据允许的一切。",
+    "This account is disabled: it may do nothing.": "此账号已停用：什么都不能做。",
+    "With impersonation on, the cluster’s own RBAC decides as well.": "开启身份模拟时，集群自身的 RBAC 也会参与决定。",
+    "admin": "管理员", "Role": "角色", "Create user": "创建用户", "Last login": "最近登录", "Role and rights": "角色和权限",
+    "disabled": "已停用", "Save": "保存", "New password": "新密码", "Reset password": "重置密码", "Enable": "启用",
+    "Disable %(user)s? Their logins end, and their terminals and sockets are cut now.": "停用 %(user)s？其登录会结束，终端和连接会立即断开。",
+    "Disable": "停用",
 }
 
 ZH_JS = {
