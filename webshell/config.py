@@ -46,6 +46,7 @@ class Config:
         self.ALLOWED_COMMANDS = [c.split() for c in _list("ALLOWED_COMMANDS", "")]
         self.SESSION_GRACE = _float("SESSION_GRACE", 60.0)       # seconds a session outlives its socket
         self.REPLAY_BYTES = _int("REPLAY_BYTES", 256 * 1024)      # output kept for attach
+        self.SHARE_MAX_GUESTS = _int("SHARE_MAX_GUESTS", 10)      # users one session may be shared with
         self.OUTPUT_WINDOW = _int("OUTPUT_WINDOW", 512 * 1024)   # unacknowledged output per session
         self.OUTPUT_BATCH = _int("OUTPUT_BATCH", 64 * 1024)      # largest single output emit
         self.MAX_SESSIONS = _int("MAX_SESSIONS", 1000)           # whole server

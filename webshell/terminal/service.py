@@ -18,6 +18,7 @@ from .hub import LiveHub
 from .recording import RecordingStore
 from .registry import SessionRegistry, Settings, Starter
 from .session import Runtime, TerminalSession
+from .sharing import Sharing
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,15 @@ class TerminalService:
 
     def __init__(self, starter: Starter, runtime: Runtime, settings: Settings, transport: Transport,
                  audit: Audit, check: Checker, recheck_interval: float, recordings: RecordingStore | None,
-                 tail_bytes: int):
+                 tail_bytes: int, max_guests: int = 10):
         self.runtime, self.transport, self._audit = runtime, transport, audit
         self.registry = SessionRegistry(starter, runtime, settings, self._output, self._ended)
         self.hub = LiveHub(recordings, transport.send, tail_bytes)
         self.guard = SocketGuard(recheck_interval, check, self.end_user, transport.disconnect,
                                  self.close_session, audit)
         self._names: dict[str, str] = {}   # session id -> owner's user name (audit, admin lists)
+        # Invited guests (watch / join read-write) and who is watching, told to the owner.
+        self.sharing = Sharing(self.registry, self.hub, transport.send, audit, max_guests)
 
     def start(self) -> None:
         """Start the background work: the reaper and the guard's re-check (idempotent)."""
@@ -59,6 +62,7 @@ class TerminalService:
 
     def disconnected(self, sid: str) -> None:
         self.guard.disconnected(sid)
+        self.sharing.leave(sid)
         self.hub.unwatch(sid)
         self.registry.detach_client(sid)
 
@@ -128,11 +132,13 @@ class TerminalService:
     def watch(self, sid: str, session_id: str, by) -> dict:
         s = self.live(session_id)
         watched = self.hub.watch(s.id, sid)
+        self.sharing.admin_watching(s, sid, getattr(by, "username", str(by)))   # the owner sees who watches
         self._audit("session.watch", by, session=s.id, owner=self._names.get(s.id, s.owner),
                     cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod)
         return watched
 
     def unwatch(self, sid: str, session_id: str | None = None) -> None:
+        self.sharing.leave(sid, session_id)
         self.hub.unwatch(sid, session_id)
 
     def terminate(self, session_id: str, by, by_name: str) -> None:
@@ -173,6 +179,7 @@ class TerminalService:
         if sid:
             self.transport.send("exit", {"session": session.id, "code": code, "reason": reason}, sid)
         self.hub.ended(session, code, reason)
+        self.sharing.ended(session.id)
         self.guard.ended(session.id)
         t = session.target
         name = self._names.pop(session.id, None)

@@ -70,3 +70,14 @@ def input_request(data, max_bytes: int) -> tuple[str, bytes]:
 def resize_request(data, max_size: int) -> tuple[str, int, int]:
     sid = session_id(data)
     return sid, _size(data, "cols", max_size), _size(data, "rows", max_size)
+
+
+def share_request(data) -> tuple[str, str, str]:
+    """`share`/`unshare`: (session id, the user name invited, mode 'watch' | 'join')."""
+    d = _dict(data)
+    user, mode = d.get("user"), d.get("mode", "watch")
+    if not isinstance(user, str) or not user or len(user) > 80:
+        raise BadRequest("'user' must be a user name")
+    if mode not in ("watch", "join"):
+        raise BadRequest("'mode' is 'watch' or 'join'")
+    return session_id(d), user, mode
