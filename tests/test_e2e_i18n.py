@@ -116,7 +116,7 @@ def test_every_page_in_zh_cn_is_chinese(chromium, server):
         page.goto(f"{server.url}/admin/sessions")
         assert page.locator("#sessions tr[data-session]").count() >= 1     # the terminal above is still live
         for path in ("/tokens", "/admin/sessions", "/admin/audit", "/admin/recordings", "/admin/users",
-                     "/admin/rules?user=admin&cluster=kws-local", "/admin/tokens", "/no/such/page"):
+                     "/admin/rules?user=admin&cluster=kws-local", "/admin/tokens", "/shared", "/no/such/page"):
             page.goto(server.url + path)
             check(page, path)
         # The language can be switched on the page, and the choice sticks.

@@ -64,7 +64,8 @@ def create_app(config: Config | None = None) -> Flask:
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
     from .admin import alltokens as admin_tokens, rules as admin_rules, users as admin_users
-    for bp in (admin_users.bp, admin_rules.bp, admin_tokens.bp):   # the admin's users, rules, tokens pages
+    from .pods import shared
+    for bp in (admin_users.bp, admin_rules.bp, admin_tokens.bp, shared.bp):   # admin's people pages; shared terminals
         app.register_blueprint(bp)
     schema.init_app(app)
     access.init_app(app)

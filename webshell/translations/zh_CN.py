@@ -90,9 +90,14 @@ ZH = {
     "disabled": "已停用", "Save": "保存", "New password": "新密码", "Reset password": "重置密码", "Enable": "启用",
     "Disable %(user)s? Their logins end, and their terminals and sockets are cut now.": "停用 %(user)s？其登录会结束，终端和连接会立即断开。",
     "Disable": "停用",
+    "Shared with you": "与你共享的终端", "Nobody has shared a terminal with you.": "还没有人与你共享终端。",
 }
 
 ZH_JS = {
+    "you may type too": "你也可以输入", "you may watch": "你可以观看", "watching": "观看", "typing too": "也可输入",
+    "admin": "管理员", "user name": "用户名", "may watch": "可观看", "may type too": "也可输入", "Invite": "邀请",
+    "Share": "共享", "Let another user watch this terminal, or type in it too": "让其他用户观看此终端，或者也在其中输入",
+    "Being watched by {names}": "正在被 {names} 观看", "Revoke": "撤销",
     "Reopen": "重新打开", "close terminal (ends the shell)": "关闭终端（结束 Shell）", "with code {code}": "退出码 {code}",
     "ended": "已结束", "Try again": "重试", "End the shell in {label}? Whatever runs in it stops.": "结束 {label} 中的 Shell？其中运行的一切都会停止。",
     "End shell": "结束 Shell", "connecting to {where}…": "正在连接 {where}…", "no answer from the server": "服务器没有响应",
