@@ -68,7 +68,7 @@ def test_fresh_database_is_migrated_and_old_one_is_adopted(ctx):
     tables = set(inspect(db.engine).get_table_names())
     assert {"users", "rules", "api_tokens", "audit_events", "alembic_version"} <= tables
     version = db.session.execute(db.text("select version_num from alembic_version")).scalar()
-    assert version == "0006_oidc_identities"
+    assert version == "0007_last_login"
     assert "can_logs" in {c["name"] for c in inspect(db.engine).get_columns("rules")}
     # A database made by create_all() before migrations existed: users only, no version table.
     db.session.execute(db.text("drop table rules"))
@@ -78,6 +78,7 @@ def test_fresh_database_is_migrated_and_old_one_is_adopted(ctx):
     db.session.execute(db.text("drop table alembic_version"))
     db.session.execute(db.text("alter table users drop column role"))
     db.session.execute(db.text("alter table users drop column session_version"))
+    db.session.execute(db.text("alter table users drop column last_login_at"))
     db.session.commit()
     schema.upgrade_to_head()
     assert {"rules", "api_tokens", "audit_events"} <= set(inspect(db.engine).get_table_names())

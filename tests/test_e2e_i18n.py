@@ -19,7 +19,7 @@ DATA = {w for ns, pod, cs, _ in demo.PODS for w in (ns, pod, *cs)} | {"kws-local
 TERMS = {"kube-webshell", "Pod", "Shell", "API", "Socket.IO", "URL", "CJK", "Ctrl", "Shift", "Esc", "Enter", "UTC",
          "HTTP", "KWS_RECORD", "JetBrains", "Mono", "Noto", "Sans", "Source", "Han", "Sarasa", "WenQuanYi", "English",
          "Authorization", "Bearer", "token", "ci", "auth", "terminal", "distroless", "KiB", "MiB", "GiB", "Running", "Pending",
-         "Succeeded", "Failed"}
+         "Succeeded", "Failed", "RBAC"}
 TEXTS = """() => {
   const out = [];
   const visible = (n) => n.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true })
@@ -126,7 +126,8 @@ def test_every_page_in_zh_cn_is_chinese(chromium, server):
         check(page, "new token")
         page.goto(f"{server.url}/admin/sessions")
         assert page.locator("#sessions tr[data-session]").count() >= 1     # the terminal above is still live
-        for path in ("/tokens", "/admin/sessions", "/admin/audit", "/admin/recordings", "/no/such/page"):
+        for path in ("/tokens", "/admin/sessions", "/admin/audit", "/admin/recordings", "/admin/users",
+                     "/admin/rules?user=admin&cluster=kws-local", "/admin/tokens", "/shared", "/no/such/page"):
             page.goto(server.url + path)
             check(page, path)
         # The language can be switched on the page, and the choice sticks.

@@ -33,5 +33,5 @@ def test_two_replicas_start_together_on_one_postgres_database(make_server, postg
     http = login(b, "shared", PW)                       # a user made through one is known to the other
     assert http.get(f"{b.url}/api/clusters").status_code == 200
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as c:
-        assert c.execute("select version_num from alembic_version").fetchall() == [("0006_oidc_identities",)]
+        assert c.execute("select version_num from alembic_version").fetchall() == [("0007_last_login",)]
         assert c.execute("select count(*) from users where username = 'admin'").fetchone() == (1,)

@@ -74,15 +74,26 @@ def test_input_validation():
             validate.input_request(bad, 10)
 
 
-def test_throttle_locks_after_failures():
-    t = LoginThrottle(max_failures=3, lock_seconds=60)
+def _throttle(**kw) -> LoginThrottle:
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+    return LoginThrottle(MovingWindowRateLimiter(MemoryStorage()), **{
+        "max_failures": 3, "max_failures_per_user": 5, "lock_seconds": 60, **kw})
+
+
+def test_throttle_locks_a_name_at_one_address_and_then_everywhere():
+    t = _throttle()
     for _ in range(3):
-        assert t.retry_after("user:a") == 0
-        t.failed("user:a")
-    assert t.retry_after("user:a") > 0
-    assert t.retry_after("user:b") == 0
-    t.succeeded("user:a")
-    assert t.retry_after("user:a") == 0
+        assert t.retry_after("a", "10.0.0.1") == 0
+        t.failed("a", "10.0.0.1")
+    assert 55 <= t.retry_after("A", "10.0.0.1") <= 61        # names are matched without case
+    assert t.retry_after("a", "10.0.0.2") == 0                # the pair, not yet the name
+    assert t.retry_after("b", "10.0.0.1") == 0                # nor the address
+    t.failed("a", "10.0.0.2")
+    t.failed("a", "10.0.0.3")
+    assert t.retry_after("a", "10.0.0.9") > 0                 # five from anywhere: the name waits
+    t.succeeded("a", "10.0.0.1")
+    assert t.retry_after("a", "10.0.0.1") == 0
 
 
 def test_origin_check():

@@ -10,7 +10,7 @@ from flask import Flask, redirect, request, url_for
 from . import logsafe
 from .config import Config
 from .errors import error_json, wants_json
-from .extensions import csrf, db, login_manager, socketio
+from .extensions import csrf, db, limiter, login_manager, socketio
 from .ops.logs import configure as configure_logging
 from .ops.proxy import trust_proxies
 from .origins import origin_allowed
@@ -58,12 +58,18 @@ def create_app(config: Config | None = None) -> Flask:
     from .pods.views import bp as pods_bp
     from .terminal import namespace
 
-    app.extensions["kws.login_throttle"] = LoginThrottle(cfg.LOGIN_MAX_FAILURES, cfg.LOGIN_LOCK_SECONDS)
+    limiter.init_app(app)   # storage from RATELIMIT_STORAGE_URI (memory://, or the replicas' redis://)
+    app.extensions["kws.login_throttle"] = LoginThrottle(limiter.limiter, cfg.LOGIN_MAX_FAILURES,
+                                                         cfg.LOGIN_MAX_FAILURES_PER_USER, cfg.LOGIN_LOCK_SECONDS)
     clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
     from .auth import oidc as sso
     sso.init_app(app)   # "Sign in with <provider>" (KWS_OIDC_PROVIDERS)
+    from .admin import alltokens as admin_tokens, rules as admin_rules, users as admin_users
+    from .pods import shared
+    for bp in (admin_users.bp, admin_rules.bp, admin_tokens.bp, shared.bp):   # admin's people pages; shared terminals
+        app.register_blueprint(bp)
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
@@ -73,11 +79,11 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register_handlers(app)
     from . import i18n
     i18n.init_app(app)
-    cli.init_app(app)
+    cli.init_app(app, prepare_database)
     ops.init_app(app)   # before _security: health and metrics skip origin, token and CSRF checks
     _security(app)
 
-    if cfg.PREPARE_DATABASE:
+    if cfg.PREPARE_DATABASE and not cli.loading():   # the CLI's commands decide (cli.open_database)
         prepare_database(app)
     trust_proxies(app, cfg.TRUSTED_PROXIES)   # last: it wraps the Socket.IO middleware too
     return app

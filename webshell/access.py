@@ -90,6 +90,14 @@ def allowed(user, action: str, cluster: str, namespace: str | None = None) -> bo
     return any(_grants(r, action, cluster, namespace) for r in rules_for(account))
 
 
+def granting(user, action: str, cluster: str, namespace: str) -> list[Rule] | None:
+    """The rules that let `user` do `action` in cluster/namespace; None for an active admin (everything)."""
+    account = _account(user)
+    if account is not None and account.is_admin:
+        return None
+    return [r for r in rules_for(account) if _grants(r, action, cluster, namespace)] if account else []
+
+
 def check(user, action: str, cluster: str, namespace: str | None = None) -> None:
     """Raise errors.Forbidden unless `user` may do `action` in cluster/namespace (and audit the denial)."""
     if allowed(user, action, cluster, namespace):
@@ -174,7 +182,8 @@ def _plain(value):
 def audit(event: str, user, **fields) -> None:
     """Record an audit event in the database (never keystrokes, passwords, tokens or file contents).
 
-    `user` is a User, current_user, a user id (str/int), a user name, or None.
+    `user` is a User, current_user, a user id (str/int), a user name (a Name when it came from a
+    client: all digits stays a name), or None.
     Known columns (cluster, namespace, pod) are searchable; other fields go to `detail`.
     """
     user = getattr(user, "_get_current_object", lambda: user)()
@@ -213,7 +222,14 @@ def audit(event: str, user, **fields) -> None:
                  extra={"kws_user": name})
 
 
+class Name(str):
+    """A user name as typed (a login form's): never read as a user id, even when it is all digits."""
+
+
 def _identify(user) -> tuple[int | None, str | None]:
+    if isinstance(user, Name):
+        found = db.session.execute(db.select(User.id).filter_by(username=str(user))).scalar_one_or_none()
+        return found, str(user)
     if isinstance(user, User):
         return user.id, user.username
     if getattr(user, "uid", None) is not None and getattr(user, "username", None):   # a socket identity

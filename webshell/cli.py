@@ -1,20 +1,20 @@
 """Flask CLI commands: users, access rules and API tokens (`flask --app webshell <command>`)."""
 from __future__ import annotations
 
-import re
+import functools
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import click
 from flask import Flask
 
 from . import access
 from .auth import revocation, tokens
+from .auth.accounts import USERNAME
 from .extensions import db
 from .models import ApiToken, Rule, User
 
-# Starts with a letter (audit tells user ids from names); no ":" (Kubernetes reserves "system:"
-# names, and impersonation sends the user name as is).
-USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9._@-]{0,79}$")
 
 
 def _user(username: str) -> User:
@@ -38,10 +38,60 @@ def _role(role: str | None) -> str | None:
     return role or None
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, prepare: Callable[[Flask], None]) -> None:
+    """Register the commands; each says which database it uses and `prepare`s it (migrate, first admin)."""
+    others = set(app.cli.commands)
     users(app)
     rules(app)
     token_commands(app)
+    for name, command in app.cli.commands.items():
+        if name not in others:
+            _guard_database(app, command, prepare)
+
+
+# -- which database: a command never silently makes a new one --------------------------------
+def loading() -> bool:
+    """True while the flask CLI builds the app: the command prepares the database, not create_app."""
+    return click.get_current_context(silent=True) is not None
+
+
+def _guard_database(app: Flask, command: click.Command, prepare: Callable[[Flask], None]) -> None:
+    command.params.append(click.Option(
+        ["--create-database"], is_flag=True,
+        help="create the database (and its first admin) when there is none yet at the configured place"))
+    inner = command.callback
+
+    @functools.wraps(inner)
+    def callback(*args, create_database: bool, **kwargs):
+        open_database(app, create_database, prepare)
+        return inner(*args, **kwargs)
+    command.callback = callback
+
+
+def open_database(app: Flask, create: bool, prepare: Callable[[Flask], None]) -> None:
+    """Say which database this command uses; refuse a missing one unless `create`; then migrate it."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    shown = url.render_as_string(hide_password=True)
+    click.echo(f"database: {shown}", err=True)
+    with app.app_context():
+        if url.get_backend_name() == "sqlite":
+            path = url.database or ""
+            exists = path not in ("", ":memory:") and Path(path).is_file() and Path(path).stat().st_size > 0
+        else:
+            exists = False
+        if exists or url.get_backend_name() != "sqlite":
+            exists = "users" in inspect(db.engine).get_table_names()
+    if not exists and not create:
+        raise click.ClickException(
+            f"there is no console database at {shown}. The server makes it at its first start: run this "
+            "command with the server's settings (KWS_INSTANCE_DIR or KWS_DATABASE_URL), or pass "
+            "--create-database to make a new, empty one here")
+    if not exists:
+        click.echo(f"creating a new database at {shown}", err=True)
+    prepare(app)
 
 
 def users(app: Flask) -> None:

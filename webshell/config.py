@@ -46,6 +46,7 @@ class Config:
         self.ALLOWED_COMMANDS = [c.split() for c in _list("ALLOWED_COMMANDS", "")]
         self.SESSION_GRACE = _float("SESSION_GRACE", 60.0)       # seconds a session outlives its socket
         self.REPLAY_BYTES = _int("REPLAY_BYTES", 256 * 1024)      # output kept for attach
+        self.SHARE_MAX_GUESTS = _int("SHARE_MAX_GUESTS", 10)      # users one session may be shared with
         self.OUTPUT_WINDOW = _int("OUTPUT_WINDOW", 512 * 1024)   # unacknowledged output per session
         self.OUTPUT_BATCH = _int("OUTPUT_BATCH", 64 * 1024)      # largest single output emit
         self.MAX_SESSIONS = _int("MAX_SESSIONS", 1000)           # whole server
@@ -80,6 +81,11 @@ class Config:
         self.LIST_MAX_BYTES = _int("LIST_MAX_BYTES", 16 * 1024 ** 2)
         self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_SECONDS = _float("LOGIN_LOCK_SECONDS", 60.0)
+        # The login throttle (webshell/auth/throttle.py): LOGIN_MAX_FAILURES counts per (name, address);
+        # a name is locked everywhere after LOGIN_MAX_FAILURES_PER_USER; an address only by its total rate.
+        self.LOGIN_MAX_FAILURES_PER_USER = _int("LOGIN_MAX_FAILURES_PER_USER", 20)
+        self.LOGIN_ADDRESS_LIMIT = _env("LOGIN_ADDRESS_LIMIT", "120 per minute")   # every POST /login
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")   # redis://… shares replicas
         # Access control and audit
         self.IMPERSONATE = _env("IMPERSONATE", "0") == "1"       # act as the web user towards the cluster
         self.AUTH_RECHECK = _float("AUTH_RECHECK", 2.0)          # seconds between re-checks of live sockets

@@ -102,6 +102,8 @@ def register_handlers(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         """Werkzeug's own errors (unknown URL, wrong method, ...) in the app's words and style."""
+        if err.response is not None:     # one that brings its own answer (the login's address rate)
+            return err.response
         if wants_json():
             return error_json((err.name or "error").lower().replace(" ", "_"), err.description or err.name,
                               err.code)

@@ -41,6 +41,7 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(80), nullable=True)   # rules may name a role instead of a user
     # Raised to revoke every login cookie issued so far (auth/revocation.py).
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    last_login_at = db.Column(db.DateTime(timezone=True), nullable=True)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -142,6 +143,7 @@ class AuditEvent(db.Model):
 
     def as_dict(self) -> dict:
         return {"id": self.id, "at": aware(self.at).isoformat(), "event": self.event, "user": self.username,
+                "user_id": self.user_id,
                 "ip": self.ip, "cluster": self.cluster, "namespace": self.namespace, "pod": self.pod,
                 "detail": self.detail or {}}
 

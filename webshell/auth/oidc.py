@@ -119,6 +119,7 @@ def callback(name: str):
         db.session.rollback()
         access.audit("login.failed", user, provider=name, why="account disabled")
         return _refuse(gettext("Wrong user name or password, or the account is disabled."), 403)
+    user.last_login_at = now()
     db.session.commit()
     login_user(user)
     revocation.remember(user)

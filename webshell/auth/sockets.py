@@ -70,3 +70,9 @@ def inactive(uids: set[str], token_ids: set[int], logins: set[tuple[str, int | N
 def login_version(token_id: int | None) -> int | None:
     """The session version a cookie socket logged in with (None for token sockets)."""
     return revocation.cookie_version() if token_id is None else None
+
+
+def active_user(name: str) -> User | None:
+    """The active user called `name` (whom a session may be shared with), or None."""
+    user = db.session.execute(db.select(User).filter_by(username=name)).scalar_one_or_none()
+    return user if user is not None and user.is_active else None

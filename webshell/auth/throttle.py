@@ -1,51 +1,44 @@
-"""Refuse logins for a while after repeated failures for one user name or one address."""
+"""The login throttle, on Flask-Limiter's storage (memory://, or redis:// shared by every replica).
+
+Failures count per (user name, address) and, with a higher bound, per user name from anywhere; an
+address alone is bounded only by its total rate of attempts (far higher), so one client's bad logins
+under made-up names never lock anyone else out, not even behind a proxy or NAT where all share an address.
+"""
 from __future__ import annotations
 
-import threading
 import time
 
+from limits import RateLimitItemPerSecond
+from limits.strategies import RateLimiter
 
-MAX_KEY = 100            # characters of a key kept (user names have at most 80)
-MAX_KEYS = 10000         # past this many, keys with no recent failure are dropped
+MAX_KEY = 100            # characters of a name kept in a key (user names have at most 80)
 
 
 class LoginThrottle:
-    """Failures per key; what anonymous clients can make it hold is bounded by MAX_KEY and MAX_KEYS."""
+    """Failures in a moving window of `lock_seconds`; what an anonymous client can make it hold is bounded:
+    only failures are stored, each key at most MAX_KEY characters of name, each for `lock_seconds`."""
 
-    def __init__(self, max_failures: int, lock_seconds: float):
-        self.max_failures, self.lock_seconds = max_failures, lock_seconds
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, limiter: RateLimiter, max_failures: int, max_failures_per_user: int, lock_seconds: float):
+        seconds = max(1, int(round(lock_seconds)))
+        self._limiter = limiter
+        self._pair = RateLimitItemPerSecond(max_failures, seconds, namespace="kws-login-pair")
+        self._user = RateLimitItemPerSecond(max_failures_per_user, seconds, namespace="kws-login-user")
 
-    def _recent(self, key: str, now: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < self.lock_seconds]
-        if times:
-            self._failures[key] = times
-        else:
-            self._failures.pop(key, None)    # a name only asked about is not kept
-        return times
+    def _keys(self, name: str, address: str | None):
+        name = name.lower()[:MAX_KEY]
+        return ((self._pair, (name, address or "-")), (self._user, (name,)))
 
-    def retry_after(self, *keys: str) -> float:
-        """Seconds until a login may be tried again for any of `keys` (0 when allowed)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [self.lock_seconds - (now - times[0]) for k in keys
-                     if len(times := self._recent(k[:MAX_KEY], now)) >= self.max_failures]
-        return max(waits, default=0.0)
+    def retry_after(self, name: str, address: str | None) -> int:
+        """Whole seconds until `name` may try again from `address` (0 when it may now)."""
+        now = time.time()
+        waits = [self._limiter.get_window_stats(item, *ids).reset_time - now
+                 for item, ids in self._keys(name, address) if not self._limiter.test(item, *ids)]
+        return max(1, int(max(waits)) + 1) if waits else 0
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= MAX_KEYS:
-                stale = [k for k, times in self._failures.items() if now - times[-1] >= self.lock_seconds]
-                for k in stale:
-                    del self._failures[k]
-            for k in keys:
-                times = self._failures[k[:MAX_KEY]] = self._recent(k[:MAX_KEY], now)
-                times.append(now)
-                del times[:-self.max_failures]     # the oldest that still counts is all retry_after needs
+    def failed(self, name: str, address: str | None) -> None:
+        for item, ids in self._keys(name, address):
+            self._limiter.hit(item, *ids)
 
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for k in keys:
-                self._failures.pop(k[:MAX_KEY], None)
+    def succeeded(self, name: str, address: str | None) -> None:
+        for item, ids in self._keys(name, address):
+            self._limiter.clear(item, *ids)

@@ -102,13 +102,15 @@ class SocketGuard:
             return
         logins = {(i.uid, i.login_version) for i in idents.values() if i.token_id is None}
         inactive, unusable, revoked = self._check(uids, token_ids, logins)
+        names = {i.uid: i.username for i in idents.values()}
         for uid in inactive:
-            log.info("user %s is disabled or deleted: cutting their sockets and sessions", uid)
-            self._audit("user.cut", uid, reason="disabled or deleted")
+            name = names.get(uid)
+            log.info("user %s (id %s) is disabled or deleted: cutting their sockets and sessions", name, uid)
+            self._audit("user.cut", Identity(uid, name) if name else uid, reason="disabled or deleted")
             self._cut_user(uid, "account disabled")
         for sid, ident in idents.items():
             if ident.token_id is None and ident.uid not in inactive and (ident.uid, ident.login_version) in revoked:
-                log.info("login of user %s was revoked: cutting socket %s", ident.uid, sid)
+                log.info("login of user %s (id %s) was revoked: cutting socket %s", ident.username, ident.uid, sid)
                 self._cut_socket(sid)
         for tid in unusable:
             self.cut_token(tid, idents, token_sessions)

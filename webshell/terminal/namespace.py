@@ -12,7 +12,7 @@ from flask_socketio import Namespace
 
 from .. import access, internals, metrics
 from ..auth import sockets as sockauth
-from ..errors import BadRequest, Forbidden, Unauthorized, WebshellError
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
 from ..extensions import login_manager, socketio
 from . import validate
 from .guard import Identity
@@ -147,7 +147,11 @@ class TerminalNamespace(Namespace):
     def _input(self, sid, data):
         session_id, payload = validate.input_request(data, self.max_input)
         metrics.terminal_bytes("in", len(payload))
-        if not self.service.session(sid, session_id).write(payload):
+        try:
+            s = self.service.session(sid, session_id)
+        except NotFound:      # not the owner: a guest who joined read-write may type, nobody else
+            s = self.service.sharing.session_for_input(sid, session_id)
+        if not s.write(payload):
             raise BadRequest("the terminal is closed")
 
     @_answer
@@ -167,7 +171,8 @@ class TerminalNamespace(Namespace):
         replay = self.service.attach(request.sid, s)
         return {"session": s.id, "shell": s.shell[0], "container": s.target.container,
                 "target": {"cluster": s.target.cluster, "namespace": s.target.namespace,
-                           "pod": s.target.pod}, "replay": replay}
+                           "pod": s.target.pod}, "replay": replay,
+                "viewers": self.service.sharing.describe(s)["viewers"]}
 
     @_answer
     def on_list(self, data):
@@ -175,6 +180,35 @@ class TerminalNamespace(Namespace):
                               "pod": s.target.pod, "container": s.target.container, "shell": s.shell[0],
                               "attached": s.sid is not None}
                              for s in self.service.sessions_of(request.sid)]}
+
+    # -- sharing: the owner invites by name; guests join to watch or type (docs/PROTOCOL.md) ---
+    @_answer
+    def on_share(self, data):
+        session_id, name, mode = validate.share_request(data)
+        if sockauth.active_user(name) is None:
+            raise NotFound(f"no user '{name}'")
+        return self.service.sharing.share(self.service.identity(request.sid), session_id, name, mode)
+
+    @_answer
+    def on_unshare(self, data):
+        session_id, name, _ = validate.share_request({**(data if isinstance(data, dict) else {}), "mode": "watch"})
+        return self.service.sharing.unshare(self.service.identity(request.sid), session_id, name)
+
+    @_answer
+    def on_shares(self, data):
+        return self.service.sharing.describe_for(self.service.identity(request.sid), validate.session_id(data))
+
+    @_answer
+    def on_shared(self, data):
+        return {"sessions": self.service.sharing.shared_with(self.service.identity(request.sid))}
+
+    @_answer
+    def on_join(self, data):
+        return self.service.sharing.join(request.sid, self.service.identity(request.sid), validate.session_id(data))
+
+    @_answer
+    def on_leave(self, data):
+        self.service.sharing.leave(request.sid, validate.session_id(data))
 
     # -- admins: list every live session, watch one read-only, terminate ------------
     def _admin(self, what: str):
@@ -218,7 +252,7 @@ def init_app(app, starter) -> TerminalService:
 
     service = TerminalService(starter, SocketIORuntime(), Settings.from_config(cfg), SocketIOTransport(),
                               access.audit, check, cfg["AUTH_RECHECK"], app.extensions.get("kws.recordings"),
-                              cfg["REPLAY_BYTES"])
+                              cfg["REPLAY_BYTES"], cfg["SHARE_MAX_GUESTS"])
     socketio.on_namespace(TerminalNamespace(service, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"]))
     events.signed_out.connect(lambda _app, uid, reason: service.end_user(uid, reason), sender=app, weak=False)
     events.token_revoked.connect(lambda _app, token_id: service.revoke_token(token_id), sender=app, weak=False)

@@ -80,14 +80,15 @@ class SessionRegistry:
     # -- open ---------------------------------------------------------------
     def open(self, owner: str, cluster: str, namespace: str, pod: str, container: str | None,
              command: list[str] | None, cols: int, rows: int, sid: str,
-             headers: dict[str, str] | None = None, flush_on_interrupt: bool = True) -> TerminalSession:
+             headers: dict[str, str] | None = None, flush_on_interrupt: bool = True,
+             owner_name: str = "") -> TerminalSession:
         self.start_reaper()
         if command is not None and command not in self.settings.allowed_commands:
             raise BadRequest("command is not in the allow-list; omit it to get a shell")
         self._reserve(owner)
         try:
             session = self._start(owner, cluster, namespace, pod, container, command, cols, rows, sid, headers,
-                                   flush_on_interrupt)
+                                   flush_on_interrupt, owner_name)
         finally:
             with self._lock:
                 self._opening[owner] -= 1
@@ -96,18 +97,19 @@ class SessionRegistry:
         return session
 
     def _start(self, owner, cluster, namespace, pod, container, command, cols, rows, sid, headers,
-               flush_on_interrupt):
+               flush_on_interrupt, owner_name=""):
         shell = self.starter.start(cluster, namespace, pod, container, command, cols, rows, headers)
         session = TerminalSession(owner, shell.target, [shell.program], shell.stream, self.settings.limits,
                                   self.runtime, self._on_output, self._exited, shell.initial,
                                   shell.hang_up if shell.can_hang_up else None,
                                   flush_on_interrupt=flush_on_interrupt, size=(cols, rows))
+        session.owner_name = owner_name
         with self._lock:
             self._sessions[session.id] = session
         session.attach(sid)
         session.start()
-        log.info("session %s opened: user=%s target=%s shell=%s pid=%s",
-                 session.id, owner, shell.target, shell.program, shell.pid)
+        log.info("session %s opened: user=%s (id %s) target=%s shell=%s pid=%s",
+                 session.id, owner_name or owner, owner, shell.target, shell.program, shell.pid)
         return session
 
     def _reserve(self, owner: str) -> None:

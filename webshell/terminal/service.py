@@ -18,6 +18,7 @@ from .hub import LiveHub
 from .recording import RecordingStore
 from .registry import SessionRegistry, Settings, Starter
 from .session import Runtime, TerminalSession
+from .sharing import Sharing
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class TerminalService:
 
     def __init__(self, starter: Starter, runtime: Runtime, settings: Settings, transport: Transport,
                  audit: Audit, check: Checker, recheck_interval: float, recordings: RecordingStore | None,
-                 tail_bytes: int):
+                 tail_bytes: int, max_guests: int = 10):
         self.runtime, self.transport, self._audit = runtime, transport, audit
         self.registry = SessionRegistry(starter, runtime, settings, self._output, self._ended)
         self.hub = LiveHub(recordings, transport.send, tail_bytes)
@@ -47,6 +48,8 @@ class TerminalService:
                                  self.close_session, audit)
         self._names: dict[str, str] = {}   # session id -> owner's user name (audit, admin lists)
         self._terminated: dict[str, dict] = {}   # session id -> {by, reason} of an admin's terminate, for `exit`
+        # Invited guests (watch / join read-write) and who is watching, told to the owner.
+        self.sharing = Sharing(self.registry, self.hub, transport.send, audit, max_guests)
 
     def start(self) -> None:
         """Start the background work: the reaper and the guard's re-check (idempotent)."""
@@ -60,6 +63,7 @@ class TerminalService:
 
     def disconnected(self, sid: str) -> None:
         self.guard.disconnected(sid)
+        self.sharing.leave(sid)
         self.hub.unwatch(sid)
         self.registry.detach_client(sid)
 
@@ -77,7 +81,8 @@ class TerminalService:
         try:
             s = self.registry.open(ident.uid, request["cluster"], request["namespace"], request["pod"],
                                    request["container"], request["command"], request["cols"], request["rows"],
-                                   sid, headers=headers, flush_on_interrupt=request.get("flush_on_interrupt", True))
+                                   sid, headers=headers, flush_on_interrupt=request.get("flush_on_interrupt", True),
+                                   owner_name=ident.username)
         except WebshellError as e:
             self._audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
                         ident, code=e.code, **target)
@@ -130,11 +135,13 @@ class TerminalService:
     def watch(self, sid: str, session_id: str, by) -> dict:
         s = self.live(session_id)
         watched = self.hub.watch(s.id, sid)
+        self.sharing.admin_watching(s, sid, getattr(by, "username", str(by)))   # the owner sees who watches
         self._audit("session.watch", by, session=s.id, owner=self._names.get(s.id, s.owner),
                     cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod)
         return watched
 
     def unwatch(self, sid: str, session_id: str | None = None) -> None:
+        self.sharing.leave(sid, session_id)
         self.hub.unwatch(sid, session_id)
 
     def terminate(self, session_id: str, by, by_name: str, reason: str = "") -> None:
@@ -182,6 +189,7 @@ class TerminalService:
                 msg["terminated"] = terminated
             self.transport.send("exit", msg, sid)
         self.hub.ended(session, code, reason)
+        self.sharing.ended(session.id)
         self.guard.ended(session.id)
         t = session.target
         name = self._names.pop(session.id, None)

@@ -35,6 +35,7 @@ class TerminalSession(SkipsBacklog):
                  flush_on_interrupt: bool = True, size: tuple[int, int] | None = None):
         self.id = secrets.token_urlsafe(18)
         self.owner, self.target, self.shell = owner, target, shell
+        self.owner_name = ""      # for logs: the owner's user name (the registry sets it)
         self.stream, self.limits, self.runtime = stream, limits, runtime
         self._on_output, self._on_exit = on_output, on_exit
         self.sid: str | None = None
@@ -269,7 +270,8 @@ class TerminalSession(SkipsBacklog):
         self._wake.set()
         self.stream.close_stdin()
         self.stream.close()
-        log.info("session %s closed: user=%s target=%s reason=%s", self.id, self.owner, self.target, reason)
+        log.info("session %s closed: user=%s (id %s) target=%s reason=%s",
+                 self.id, self.owner_name or self.owner, self.owner, self.target, reason)
         self._on_exit(self, sid, code, reason)
         if self._hangup is not None and self._exit_status is None:
             self._count("hangups", 1)

@@ -82,3 +82,12 @@ def reason(raw, limit: int) -> str:
     if len(text) > limit:
         raise BadRequest(f"the reason is longer than {limit} characters")
     return text
+def share_request(data) -> tuple[str, str, str]:
+    """`share`/`unshare`: (session id, the user name invited, mode 'watch' | 'join')."""
+    d = _dict(data)
+    user, mode = d.get("user"), d.get("mode", "watch")
+    if not isinstance(user, str) or not user or len(user) > 80:
+        raise BadRequest("'user' must be a user name")
+    if mode not in ("watch", "join"):
+        raise BadRequest("'mode' is 'watch' or 'join'")
+    return session_id(d), user, mode

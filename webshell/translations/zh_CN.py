@@ -45,6 +45,7 @@ ZH = {
     "Local accounts are switched off here: sign in with single sign-on.": "此处已关闭本地账号：请使用单点登录。",
     "cluster '%(cluster)s' acts on your own sign-in: log in with single sign-on first":
         "集群“%(cluster)s”以你本人的登录身份操作：请先使用单点登录。",
+    "Too many logins from your address. Try again in %(n)s seconds.": "来自你的地址的登录过多，请在 %(n)s 秒后重试。",
     "Wrong user name or password, or the account is disabled.": "用户名或密码错误，或账号已被停用。",
     # admin
     "Audit log": "审计日志", "Event": "事件", "e.g. terminal": "例如 terminal", "Cluster": "集群", "Namespace": "命名空间",
@@ -71,9 +72,45 @@ ZH = {
     "Session": "会话", "Day (UTC)": "日期（UTC）", "No matching recordings.": "没有匹配的录像。", "Duration": "时长",
     "previous page": "上一页", "next page": "下一页", "page %(page)s of %(pages)s, %(n)s recordings": "第 %(page)s/%(pages)s 页，共 %(n)s 个录像",
     "reason (the user sees it)": "原因（用户会看到）",
+    # the admin's users, rules and tokens pages
+    "There is no token #%(id)s.": "没有编号为 #%(id)s 的令牌。", "Revoked token #%(id)s of %(name)s.": "已吊销 %(name)s 的令牌 #%(id)s。",
+    "There is no cluster %(name)s.": "没有集群 %(name)s。", "Give a user or a role, not both.": "请指定用户或角色，二者只选其一。",
+    "A pattern has at most 255 characters.": "匹配模式最多 255 个字符。", "Added rule #%(id)s.": "已添加规则 #%(id)s。",
+    "There is no rule #%(id)s.": "没有规则 #%(id)s。", "Deleted rule #%(id)s.": "已删除规则 #%(id)s。",
+    "Created user %(name)s.": "已创建用户 %(name)s。",
+    "Disabled %(name)s: their logins, sockets and terminals have ended.": "已停用 %(name)s：其登录、连接和终端都已结束。",
+    "Enabled %(name)s.": "已启用 %(name)s。", "New password set for %(name)s; their logins have ended.": "已为 %(name)s 设置新密码；其登录已结束。",
+    "Saved the role and rights of %(name)s.": "已保存 %(name)s 的角色和权限。",
+    "A role is a letter, then letters, digits, '.', '_', '@' or '-' (80 at most).": "角色名以字母开头，后接字母、数字、“.”、“_”、“@”或“-”（最多 80 个）。",
+    "A user name is a letter, then letters, digits, '.', '_', '@' or '-' (80 at most).": "用户名以字母开头，后接字母、数字、“.”、“_”、“@”或“-”（最多 80 个）。",
+    "The password needs at least %(n)s characters.": "密码至少需要 %(n)s 个字符。", "There is no user %(name)s.": "没有用户 %(name)s。",
+    "User %(name)s exists already.": "用户 %(name)s 已存在。", "You cannot disable your own account.": "你不能停用自己的账号。",
+    "You cannot take away your own admin rights.": "你不能取消自己的管理员权限。", "All tokens": "所有令牌",
+    "Every user’s API tokens. Revoking one ends the terminals and sockets that came in with it at once.":
+        "所有用户的 API 令牌。吊销令牌会立即结束通过它打开的终端和连接。",
+    "No tokens yet.": "还没有令牌。", "Revoke token %(name)s of %(user)s? Whatever uses it is cut off now.": "吊销 %(user)s 的令牌 %(name)s？使用它的一切都会立即断开。",
+    "Users": "用户", "Rules": "规则", "terminal": "终端", "debug": "调试", "logs": "日志",
+    "Without a rule a user sees nothing. A rule lets a user, or everyone with a role, see the namespaces its patterns match (* and ? as in file names), and maybe more. Admins may do everything.":
+        "没有规则的用户什么都看不到。规则让某个用户或拥有某个角色的所有人看到其模式匹配的命名空间（* 和 ? 的用法同文件名），并可授予更多权限。管理员可以做任何事。",
+    "or role": "或角色", "Clusters": "集群", "Namespaces": "命名空间", "Terminal": "终端", "Upload": "上传",
+    "Debug containers": "调试容器", "Logs": "日志", "Add rule": "添加规则", "No rules yet.": "还没有规则。", "For": "对象",
+    "Rights": "权限", "user": "用户", "role": "角色", "Delete rule #%(id)s?": "删除规则 #%(id)s？", "Delete": "删除",
+    "What can this user do?": "这个用户能做什么？", "Show": "显示",
+    "An admin may do everything the console’s own credentials allow.": "管理员可以做控制台自身凭据允许的一切。",
+    "This account is disabled: it may do nothing.": "此账号已停用：什么都不能做。",
+    "With impersonation on, the cluster’s own RBAC decides as well.": "开启身份模拟时，集群自身的 RBAC 也会参与决定。",
+    "admin": "管理员", "Role": "角色", "Create user": "创建用户", "Last login": "最近登录", "Role and rights": "角色和权限",
+    "disabled": "已停用", "Save": "保存", "New password": "新密码", "Reset password": "重置密码", "Enable": "启用",
+    "Disable %(user)s? Their logins end, and their terminals and sockets are cut now.": "停用 %(user)s？其登录会结束，终端和连接会立即断开。",
+    "Disable": "停用",
+    "Shared with you": "与你共享的终端", "Nobody has shared a terminal with you.": "还没有人与你共享终端。",
 }
 
 ZH_JS = {
+    "you may type too": "你也可以输入", "you may watch": "你可以观看", "watching": "观看", "typing too": "也可输入",
+    "admin": "管理员", "user name": "用户名", "may watch": "可观看", "may type too": "也可输入", "Invite": "邀请",
+    "Share": "共享", "Let another user watch this terminal, or type in it too": "让其他用户观看此终端，或者也在其中输入",
+    "Being watched by {names}": "正在被 {names} 观看", "Revoke": "撤销",
     "Reopen": "重新打开", "close terminal (ends the shell)": "关闭终端（结束 Shell）", "with code {code}": "退出码 {code}",
     "ended": "已结束", "Try again": "重试", "End the shell in {label}? Whatever runs in it stops.": "结束 {label} 中的 Shell？其中运行的一切都会停止。",
     "End shell": "结束 Shell", "connecting to {where}…": "正在连接 {where}…", "no answer from the server": "服务器没有响应",
