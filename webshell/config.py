@@ -113,6 +113,11 @@ class Config:
         self.LOGS_CHUNK = _int("LOGS_CHUNK", 64 * 1024)             # largest piece of a log stream held at once
         self.LOGS_IDLE_SECONDS = _float("LOGS_IDLE_SECONDS", 300.0)  # a quiet follow ends (the page resumes)
         self.LOGS_MAX_TAIL = _int("LOGS_MAX_TAIL", 100000)          # largest `tail`
+        # Many replicas (issue 14): none of this is used unless MESSAGE_QUEUE names a Redis
+        self.MESSAGE_QUEUE = _env("MESSAGE_QUEUE", "")           # redis://...: Socket.IO queue and shared state
+        self.REPLICA_NAME = _env("REPLICA_NAME", "") or __import__("socket").gethostname()   # = affinity cookie value
+        self.REPLICA_LEASE = _float("REPLICA_LEASE", 15.0)       # seconds a silent replica's shells outlive it
+        self.REDIS_PREFIX = _env("REDIS_PREFIX", "kws")          # keys and channels (several consoles, one Redis)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

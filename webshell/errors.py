@@ -60,6 +60,20 @@ class LimitReached(WebshellError):
     code, status = "limit", 429
 
 
+class WrongReplica(WebshellError):
+    """The session lives on another replica: reconnect there (docs/PROTOCOL.md, `wrong_replica`)."""
+
+    code, status = "wrong_replica", 409
+
+    def __init__(self, replica: str):
+        super().__init__(f"this terminal runs on replica '{replica}': reconnect with the affinity cookie "
+                         f"set to it (docs/PROTOCOL.md)")
+        self.replica = replica
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "replica": self.replica}
+
+
 class ClusterUnavailable(WebshellError):
     code, status = "cluster_unavailable", 502
 

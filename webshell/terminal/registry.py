@@ -102,6 +102,7 @@ class SessionRegistry:
                                   self.runtime, self._on_output, self._exited, shell.initial,
                                   shell.hang_up if shell.can_hang_up else None,
                                   flush_on_interrupt=flush_on_interrupt, size=(cols, rows))
+        session.pid = shell.pid   # the shell's PID in its container (shared with other replicas)
         with self._lock:
             self._sessions[session.id] = session
         session.attach(sid)

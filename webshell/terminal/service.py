@@ -46,10 +46,13 @@ class TerminalService:
         self.guard = SocketGuard(recheck_interval, check, self.end_user, transport.disconnect,
                                  self.close_session, audit)
         self._names: dict[str, str] = {}   # session id -> owner's user name (audit, admin lists)
+        self.peers = None   # a replicas.link.ReplicaLink when replicas share Redis (KWS_MESSAGE_QUEUE)
 
     def start(self) -> None:
         """Start the background work: the reaper and the guard's re-check (idempotent)."""
         self.registry.start_reaper()
+        if self.peers is not None:
+            self.peers.start()
         self.guard.start(self.runtime.spawn, self.runtime.sleep,
                          lambda: {s.owner for s in self.registry.sessions()})
 
@@ -73,15 +76,22 @@ class TerminalService:
         """Open a terminal for the socket's user; `request` is a validated `open` payload."""
         ident = self.identity(sid)
         target = {k: request[k] for k in ("cluster", "namespace", "pod", "container")}
+        slot = None
         try:
+            slot = self.peers.reserve(ident.uid) if self.peers is not None else None
             s = self.registry.open(ident.uid, request["cluster"], request["namespace"], request["pod"],
                                    request["container"], request["command"], request["cols"], request["rows"],
                                    sid, headers=headers, flush_on_interrupt=request.get("flush_on_interrupt", True))
-        except WebshellError as e:
-            self._audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
-                        ident, code=e.code, **target)
+        except BaseException as e:
+            if slot is not None:
+                self.peers.release(slot, ident.uid)
+            if isinstance(e, WebshellError):
+                self._audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
+                            ident, code=e.code, **target)
             raise
         self._names[s.id] = ident.username
+        if self.peers is not None:
+            self.peers.opened(s, slot, ident.username)
         self.hub.started(s, request["cols"], request["rows"], ident.username)
         self.guard.opened(sid, s.id)
         self._audit("terminal.open", ident, session=s.id, shell=s.shell[0], **target)
@@ -103,7 +113,14 @@ class TerminalService:
 
     def session(self, sid: str, session_id) -> TerminalSession:
         """The socket user's live session `session_id` (another user's is not found either)."""
-        return self.registry.get(session_id, self.identity(sid).uid)
+        uid = self.identity(sid).uid
+        try:
+            return self.registry.get(session_id, uid)
+        except NotFound:
+            if self.peers is None:
+                raise
+            self.peers.explain_missing(session_id, uid)   # wrong_replica, or why it ended
+            raise
 
     def attach(self, sid: str, s: TerminalSession) -> bytes:
         """Make socket `sid` the client of its user's session `s` (the newest tab wins); the replay."""
@@ -122,7 +139,10 @@ class TerminalService:
         return s
 
     def describe_all(self) -> list[dict]:
-        return [self.hub.describe(s) for s in self.registry.sessions() if not s.closed]
+        mine = [self.hub.describe(s) for s in self.registry.sessions() if not s.closed]
+        if self.peers is None:
+            return mine
+        return [{**d, "replica": self.peers.name} for d in mine] + self.peers.remote_sessions()
 
     def watch(self, sid: str, session_id: str, by) -> dict:
         s = self.live(session_id)
@@ -135,6 +155,14 @@ class TerminalService:
         self.hub.unwatch(sid, session_id)
 
     def terminate(self, session_id: str, by, by_name: str) -> None:
+        remote = self.peers.remote(session_id) if self.peers is not None and not any(
+            s.id == session_id for s in self.registry.sessions()) else None
+        if remote is not None:   # the owner closes it (its client sees who) and audits the end
+            replica, rec = remote
+            self._audit("session.terminate", by, session=session_id, owner=rec.get("user"), replica=replica,
+                        cluster=rec["cluster"], namespace=rec["namespace"], pod=rec["pod"])
+            self.peers.ask("terminate", session=session_id, reason=f"terminated by admin {by_name}")
+            return
         s = self.live(session_id)
         self._audit("session.terminate", by, session=s.id, owner=self._names.get(s.id, s.owner),
                     cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod)
@@ -163,6 +191,8 @@ class TerminalService:
     def shutdown(self) -> None:
         """Close every session and wait (bounded) until their shells are hung up."""
         self.registry.shutdown()
+        if self.peers is not None:
+            self.peers.leave()
 
     def _output(self, session: TerminalSession, sid: str, data: bytes, ack: Callable[..., None]) -> None:
         self.transport.output(sid, session.id, data, ack)
@@ -173,6 +203,8 @@ class TerminalService:
             self.transport.send("exit", {"session": session.id, "code": code, "reason": reason}, sid)
         self.hub.ended(session, code, reason)
         self.guard.ended(session.id)
+        if self.peers is not None:
+            self.peers.ended(session, reason)
         t = session.target
         name = self._names.pop(session.id, None)
         self._audit("terminal.close", Identity(session.owner, name) if name else session.owner,

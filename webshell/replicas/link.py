@@ -1,0 +1,166 @@
+"""One replica among others: its lease, its sessions in the shared state, requests to and from peers.
+
+The terminal service calls this link when a terminal opens or ends and when it cannot find a
+session; the link keeps the shared state (state.py) in step. Two background loops (through the
+runtime's spawn/sleep) renew the lease and hang up the shells of replicas whose lease expired,
+and carry out the requests other replicas publish (terminate a session, end a user's terminals,
+cut a token). No Flask here: the app wires the handlers and the audit function.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from ..errors import NotFound, WrongReplica
+from .state import ReplicaState
+
+log = logging.getLogger(__name__)
+
+LOST = "ended: replica lost"
+# hang_up(target {cluster, namespace, pod, container}, pid) -> True when the shell is gone
+HangUp = Callable[[dict, int], bool]
+
+
+class ReplicaLink:
+    def __init__(self, state: ReplicaState, max_sessions: int, max_per_user: int,
+                 spawn: Callable, sleep: Callable[[float], None], hang_up: HangUp, audit: Callable[..., None]):
+        self.state, self.name = state, state.name
+        self.max_sessions, self.max_per_user = max_sessions, max_per_user
+        self._spawn, self._sleep, self._hang_up, self._audit = spawn, sleep, hang_up, audit
+        self.handlers: dict[str, Callable[..., None]] = {}   # control op -> handler(**fields)
+        self._slots: dict[str, tuple[str, str]] = {}         # session id -> (slot token, uid)
+        self._started = False
+        self._stopping = False
+
+    # -- terminals of this replica ------------------------------------------------
+    def reserve(self, uid: str) -> str:
+        return self.state.reserve(uid, self.max_sessions, self.max_per_user)
+
+    def release(self, token: str, uid: str) -> None:
+        try:
+            self.state.release(token, uid)
+        except Exception:  # noqa: BLE001 - a lost slot is freed when this replica goes
+            log.exception("could not free terminal slot %s", token)
+
+    def opened(self, session, token: str, username: str) -> None:
+        t = session.target
+        self._slots[session.id] = (token, session.owner)
+        self.state.opened(session.id, {
+            "owner": session.owner, "user": username, "pid": getattr(session, "pid", None), "slot": token,
+            "cluster": t.cluster, "namespace": t.namespace, "pod": t.pod, "container": t.container,
+            "shell": session.shell[0], "started": session.started_at})
+
+    def ended(self, session, reason: str) -> None:
+        slot = self._slots.pop(session.id, None)
+        try:
+            self.state.closed(session.id)
+            self.state.mark_ended(session.id, reason)
+        except Exception:  # noqa: BLE001 - the session ended here whatever Redis says
+            log.exception("session %s: could not clear its shared record", session.id)
+        if slot:
+            self.release(*slot)
+
+    def explain_missing(self, session_id, uid: str) -> None:
+        """A session this replica does not hold: WrongReplica when another one does, else why it ended."""
+        if not isinstance(session_id, str):
+            raise NotFound("no such terminal session (it may have ended)")
+        owner = self.state.owner_of(session_id)
+        if owner is not None and owner[1].get("owner") == uid and owner[0] != self.name:
+            raise WrongReplica(owner[0])
+        reason = self.state.ended_reason(session_id) if owner is None else None
+        raise NotFound(f"the terminal session ended ({reason})" if reason else
+                       "no such terminal session (it may have ended)")
+
+    # -- other replicas' terminals -----------------------------------------------------
+    def remote_sessions(self) -> list[dict]:
+        """Sessions of the other replicas, described like the hub describes local ones."""
+        return [{"session": sid, "user": rec.get("user"), "cluster": rec["cluster"], "namespace": rec["namespace"],
+                 "pod": rec["pod"], "container": rec["container"], "shell": rec.get("shell"),
+                 "started": rec.get("started"), "attached": None, "watchers": 0, "recorded": None,
+                 "replica": name}
+                for name, sid, rec in self.state.every_record() if name != self.name]
+
+    def remote(self, session_id: str) -> tuple[str, dict] | None:
+        owner = self.state.owner_of(session_id)
+        return owner if owner is not None and owner[0] != self.name else None
+
+    def ask(self, op: str, **fields) -> None:
+        """Ask every other replica to do `op` (terminate, end_user, revoke_token)."""
+        self.state.publish(op, **fields)
+
+    # -- background work ---------------------------------------------------------------
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.reap(self.name)   # sessions left by this replica's previous life (same name, killed)
+        self.state.renew()
+        self._spawn(self._lease_forever)
+        self._spawn(self._listen_forever)
+
+    def leave(self) -> None:
+        """Clean shutdown, after this replica hung up its own shells."""
+        self._stopping = True
+        try:
+            self.state.leave()
+        except Exception:  # noqa: BLE001
+            log.exception("could not leave the shared state")
+
+    def _lease_forever(self) -> None:
+        while not self._stopping:
+            try:
+                self.state.renew()
+                for name in self.state.lost():
+                    self.reap(name)
+            except Exception:  # noqa: BLE001 - the lease loop must survive Redis hiccups
+                log.exception("replica lease pass failed")
+            self._sleep(self.state.lease / 3)
+
+    def reap(self, replica: str) -> int:
+        """Hang up every shell of a lost replica, audit why, and free what it held; the shells hung up."""
+        if replica != self.name and not self.state.claim(replica):
+            return 0
+        records = self.state.records(replica)
+        if not records and replica == self.name:
+            self.state.forget_replica(replica)
+            return 0
+        log.warning("replica %s is lost: hanging up its %s shells", replica, len(records))
+        done = 0
+        for session_id, rec in records.items():
+            target = {k: rec[k] for k in ("cluster", "namespace", "pod", "container")}
+            gone = rec.get("pid") is None or self._hang_up(target, rec["pid"])
+            done += bool(gone)
+            self.state.mark_ended(session_id, LOST)
+            self._audit("terminal.close", rec.get("owner"), session=session_id, code=None, reason=LOST,
+                        replica=replica, pid=rec.get("pid"), hung_up=gone,
+                        duration=round(time.time() - rec.get("started", time.time()), 1), **target)
+        self.state.forget_replica(replica)
+        return done
+
+    def _listen_forever(self) -> None:
+        while not self._stopping:
+            try:
+                pubsub = self.state.subscribe()
+                while not self._stopping:
+                    msg = pubsub.get_message(timeout=1.0)
+                    if msg is None:
+                        self._sleep(0)
+                        continue
+                    self.handle(msg["data"])
+            except Exception:  # noqa: BLE001 - reconnect after a Redis failure
+                log.exception("replica control channel failed; resubscribing")
+                self._sleep(1.0)
+
+    def handle(self, raw: bytes | str) -> None:
+        msg = json.loads(raw)
+        if msg.pop("from", None) == self.name:
+            return
+        handler = self.handlers.get(msg.pop("op", ""))
+        if handler is None:
+            return
+        try:
+            handler(**msg)
+        except Exception:  # noqa: BLE001
+            log.exception("replica request %s failed", msg)
