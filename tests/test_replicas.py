@@ -30,7 +30,7 @@ def two(make_replicas):
     return make_replicas(2)
 
 
-def test_admin_on_the_other_replica_lists_and_terminates(two):
+def test_admin_on_the_other_replica_lists_watches_and_terminates(two):
     user_http = login(two["r0"])
     t = Term(two["r0"], user_http)
     try:
@@ -42,11 +42,19 @@ def test_admin_on_the_other_replica_lists_and_terminates(two):
             assert listed["ok"], listed
             mine = [s for s in listed["sessions"] if s["session"] == session]
             assert mine and mine[0]["replica"] == "r0" and mine[0]["pod"] == "web-1", listed
+            t.send(session, "echo before-$((6*7))\n")
+            t.wait_for(session, "before-42")
+            watched = admin_b.call("watch", {"session": session})   # live output through the message queue
+            assert watched["ok"] and b"before-42" in watched["replay"], watched
+            assert watched["meta"]["pod"] == "web-1"
+            t.send(session, "echo live-$((6*7))\n")
+            admin_b.wait_for(session, "live-42")
             ack = admin_b.call("terminate", {"session": session})
             assert ack["ok"], ack
+            assert t.wait_exit(session, 15)["reason"] == "terminated by admin admin"
+            assert admin_b.wait_exit(session, 15)["reason"] == "terminated by admin admin"   # the watcher too
         finally:
             admin_b.close()
-        assert t.wait_exit(session, 15)["reason"] == "terminated by admin admin"
         assert wait_dead(pid), f"shell {pid} still runs after the terminate on the other replica"
     finally:
         t.close()

@@ -8,8 +8,10 @@ cut a token). No Flask here: the app wires the handlers and the audit function.
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable
 
@@ -33,6 +35,8 @@ class ReplicaLink:
         self._slots: dict[str, tuple[str, str]] = {}         # session id -> (slot token, uid)
         self._started = False
         self._stopping = False
+        self.watching: dict[str, set[str]] = {}              # local admin sid -> sessions it watches elsewhere
+        self.reply_timeout = max(2.0, state.lease / 3)
 
     # -- terminals of this replica ------------------------------------------------
     def reserve(self, uid: str) -> str:
@@ -85,6 +89,40 @@ class ReplicaLink:
     def remote(self, session_id: str) -> tuple[str, dict] | None:
         owner = self.state.owner_of(session_id)
         return owner if owner is not None and owner[0] != self.name else None
+
+    def watch(self, session_id: str, sid: str) -> dict:
+        """Watch another replica's session from local socket `sid`: the owner adds `sid` as a watcher
+        (its emits reach `sid` through the message queue) and answers with the recent output."""
+        reply = self.state.key("reply", secrets.token_urlsafe(12))
+        self.ask("watch", session=session_id, sid=sid, reply=reply)
+        got = self.state.redis.blpop([reply], timeout=self.reply_timeout)
+        if got is None:
+            raise NotFound("the replica holding this session did not answer")
+        answer = json.loads(got[1])
+        if not answer.get("ok"):
+            raise NotFound("no such live session")
+        self.watching.setdefault(sid, set()).add(session_id)
+        return {"session": session_id, "replay": base64.b64decode(answer["replay"]), "meta": answer["meta"]}
+
+    def answer_watch(self, reply: str, watched: dict | None) -> None:
+        """The owner's side of watch(): {ok, replay (base64), meta} pushed to the asker's reply key."""
+        body = {"ok": False} if watched is None else {
+            "ok": True, "replay": base64.b64encode(watched["replay"]).decode(), "meta": watched["meta"]}
+        pipe = self.state.redis.pipeline()
+        pipe.rpush(reply, json.dumps(body))
+        pipe.expire(reply, 60)
+        pipe.execute()
+
+    def unwatch(self, sid: str, session_id: str | None = None) -> None:
+        """Socket `sid` stops watching sessions elsewhere (all of them when `session_id` is None)."""
+        watched = self.watching.get(sid)
+        if not watched or (session_id is not None and session_id not in watched):
+            return
+        if session_id is None:
+            self.watching.pop(sid, None)
+        else:
+            watched.discard(session_id)
+        self.ask("unwatch", sid=sid, session=session_id)
 
     def ask(self, op: str, **fields) -> None:
         """Ask every other replica to do `op` (terminate, end_user, revoke_token)."""

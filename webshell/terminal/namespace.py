@@ -12,7 +12,7 @@ from flask_socketio import Namespace
 
 from .. import access, internals, metrics
 from ..auth import sockets as sockauth
-from ..errors import BadRequest, Forbidden, Unauthorized, WebshellError
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
 from ..extensions import login_manager, socketio
 from . import validate
 from .guard import Identity
@@ -249,8 +249,19 @@ def _replica_link(cfg, service: TerminalService, starter):
     link.handlers.update(
         terminate=lambda session, reason: service.close_session(session, reason),
         end_user=lambda uid, reason: service.end_user(uid, reason),
-        revoke_token=lambda token_id: service.revoke_token(token_id))
+        revoke_token=lambda token_id: service.revoke_token(token_id),
+        watch=lambda session, sid, reply: _remote_watch(service, link, session, sid, reply),
+        unwatch=lambda sid, session: service.hub.unwatch(sid, session))
     return link
+
+
+def _remote_watch(service: TerminalService, link, session_id: str, sid: str, reply: str) -> None:
+    """Another replica's admin socket `sid` watches a session: only the replica holding it answers."""
+    if any(s.id == session_id and not s.closed for s in service.registry.sessions()):
+        try:
+            link.answer_watch(reply, service.hub.watch(session_id, sid))
+        except NotFound:
+            link.answer_watch(reply, None)
 
 
 def service() -> TerminalService:

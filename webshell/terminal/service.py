@@ -63,6 +63,8 @@ class TerminalService:
     def disconnected(self, sid: str) -> None:
         self.guard.disconnected(sid)
         self.hub.unwatch(sid)
+        if self.peers is not None:
+            self.peers.unwatch(sid)
         self.registry.detach_client(sid)
 
     def identity(self, sid: str) -> Identity:
@@ -145,6 +147,14 @@ class TerminalService:
         return [{**d, "replica": self.peers.name} for d in mine] + self.peers.remote_sessions()
 
     def watch(self, sid: str, session_id: str, by) -> dict:
+        remote = self.peers.remote(session_id) if self.peers is not None and not any(
+            s.id == session_id for s in self.registry.sessions()) else None
+        if remote is not None:
+            replica, rec = remote
+            watched = self.peers.watch(session_id, sid)
+            self._audit("session.watch", by, session=session_id, owner=rec.get("user"), replica=replica,
+                        cluster=rec["cluster"], namespace=rec["namespace"], pod=rec["pod"])
+            return watched
         s = self.live(session_id)
         watched = self.hub.watch(s.id, sid)
         self._audit("session.watch", by, session=s.id, owner=self._names.get(s.id, s.owner),
@@ -153,6 +163,8 @@ class TerminalService:
 
     def unwatch(self, sid: str, session_id: str | None = None) -> None:
         self.hub.unwatch(sid, session_id)
+        if self.peers is not None:
+            self.peers.unwatch(sid, session_id)
 
     def terminate(self, session_id: str, by, by_name: str) -> None:
         remote = self.peers.remote(session_id) if self.peers is not None and not any(
