@@ -22,12 +22,13 @@ defaults
     timeout server 60s
     timeout tunnel 1h
     option http-server-close
+    option redispatch
 frontend console
     bind 127.0.0.1:{port}
     default_backend replicas
 backend replicas
     balance roundrobin
-    cookie {cookie} insert indirect nocache httponly
+    cookie {cookie} insert indirect nocache
     option httpchk GET /healthz
 {servers}
 """

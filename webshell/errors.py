@@ -65,13 +65,13 @@ class WrongReplica(WebshellError):
 
     code, status = "wrong_replica", 409
 
-    def __init__(self, replica: str):
+    def __init__(self, replica: str, retry: float):
         super().__init__(f"this terminal runs on replica '{replica}': reconnect with the affinity cookie "
                          f"set to it (docs/PROTOCOL.md)")
-        self.replica = replica
+        self.replica, self.retry = replica, retry
 
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "replica": self.replica}
+        return {**super().to_dict(), "replica": self.replica, "retry": self.retry}
 
 
 class ClusterUnavailable(WebshellError):

@@ -72,7 +72,7 @@ class ReplicaLink:
             raise NotFound("no such terminal session (it may have ended)")
         owner = self.state.owner_of(session_id)
         if owner is not None and owner[1].get("owner") == uid and owner[0] != self.name:
-            raise WrongReplica(owner[0])
+            raise WrongReplica(owner[0], round(self.state.lease / 3, 1))   # a lost one is reaped by then
         reason = self.state.ended_reason(session_id) if owner is None else None
         raise NotFound(f"the terminal session ended ({reason})" if reason else
                        "no such terminal session (it may have ended)")
