@@ -117,6 +117,7 @@ class Config:
         self.MESSAGE_QUEUE = _env("MESSAGE_QUEUE", "")           # redis://...: Socket.IO queue and shared state
         self.REPLICA_NAME = _env("REPLICA_NAME", "") or __import__("socket").gethostname()   # = affinity cookie value
         self.REPLICA_LEASE = _float("REPLICA_LEASE", 15.0)       # seconds a silent replica's shells outlive it
+        self.REPLICA_REAP_CONCURRENCY = _int("REPLICA_REAP_CONCURRENCY", 32)   # a lost replica's hang-ups at once
         self.REDIS_PREFIX = _env("REDIS_PREFIX", "kws")          # keys and channels (several consoles, one Redis)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True

@@ -27,10 +27,12 @@ HangUp = Callable[[dict, int], bool]
 
 class ReplicaLink:
     def __init__(self, state: ReplicaState, max_sessions: int, max_per_user: int,
-                 spawn: Callable, sleep: Callable[[float], None], hang_up: HangUp, audit: Callable[..., None]):
+                 spawn: Callable, sleep: Callable[[float], None], hang_up: HangUp, audit: Callable[..., None],
+                 concurrency: int = 32):
         self.state, self.name = state, state.name
         self.max_sessions, self.max_per_user = max_sessions, max_per_user
         self._spawn, self._sleep, self._hang_up, self._audit = spawn, sleep, hang_up, audit
+        self.concurrency = max(1, concurrency)   # hang-ups of a lost replica's shells at once
         self.handlers: dict[str, Callable[..., None]] = {}   # control op -> handler(**fields)
         self._slots: dict[str, tuple[str, str]] = {}         # session id -> (slot token, uid)
         self._started = False
@@ -165,17 +167,36 @@ class ReplicaLink:
             self.state.forget_replica(replica)
             return 0
         log.warning("replica %s is lost: hanging up its %s shells", replica, len(records))
-        done = 0
+        gone = self._hang_up_all(records)
         for session_id, rec in records.items():
             target = {k: rec[k] for k in ("cluster", "namespace", "pod", "container")}
-            gone = rec.get("pid") is None or self._hang_up(target, rec["pid"])
-            done += bool(gone)
             self.state.mark_ended(session_id, LOST)
             self._audit("terminal.close", rec.get("owner"), session=session_id, code=None, reason=LOST,
-                        replica=replica, pid=rec.get("pid"), hung_up=gone,
+                        replica=replica, pid=rec.get("pid"), hung_up=gone[session_id],
                         duration=round(time.time() - rec.get("started", time.time()), 1), **target)
         self.state.forget_replica(replica)
-        return done
+        return sum(gone.values())
+
+    def _hang_up_all(self, records: dict[str, dict]) -> dict[str, bool]:
+        """Hang up the shells of `records`, `concurrency` at a time; session id -> is the shell gone."""
+        gone: dict[str, bool] = {}
+
+        def one(session_id: str, rec: dict) -> None:
+            target = {k: rec[k] for k in ("cluster", "namespace", "pod", "container")}
+            try:
+                gone[session_id] = rec.get("pid") is None or bool(self._hang_up(target, rec["pid"]))
+            except Exception:  # noqa: BLE001 - audited as not hung up
+                log.exception("hang-up of a lost replica's shell %s failed", session_id)
+                gone[session_id] = False
+        ids = list(records)
+        for i in range(0, len(ids), self.concurrency):
+            batch = ids[i:i + self.concurrency]
+            for sid in batch:
+                self._spawn(one, sid, records[sid])
+            # Wait by polling: engine.io's eventlet task join() returns at once for a greenlet not yet started.
+            while not all(sid in gone for sid in batch):
+                self._sleep(0.05)
+        return gone
 
     def _listen_forever(self) -> None:
         while not self._stopping:

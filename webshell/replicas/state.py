@@ -105,7 +105,7 @@ class ReplicaState:
         pipe = self.redis.pipeline()
         pipe.srem(self.key("slots", "all"), token)
         pipe.srem(self.key("slots", "user", uid), token)
-        pipe.hdel(self.key("slots", "of", self.name), token)
+        pipe.hdel(self.key("slots", "of", token.partition("/")[0]), token)   # the replica that reserved it
         pipe.execute()
 
     def counts(self, uid: str | None = None) -> int:
