@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .helpers import ROOT, Term, csrf_token, login, pid_alive, wait_dead
+from .helpers import ROOT, Term, csrf_token, login, wait_dead
 
 
 def shell_pid(term: Term, session: str) -> int:
@@ -194,3 +194,23 @@ def test_recordings_are_read_from_every_replica(two):
         t.close()
     r = login(two["r1"]).get(f"{two['r1'].url}/admin/recordings/{session}/cast")
     assert r.status_code == 200 and b"recorded-42" in r.content
+
+
+def test_the_transfer_cap_counts_every_replica(make_replicas, cluster):
+    import os
+
+    import requests
+
+    from .test_files import CHUNK, NOBODY, api, kwok_box
+    rs = make_replicas(2, max_transfers=1)
+    box = kwok_box(cluster)
+    (box / "slow.bin").write_bytes(os.urandom(32 * CHUNK))
+    os.chown(box / "slow.bin", NOBODY, NOBODY)
+    http = login(rs["r0"])
+    first = http.get(api(rs["r0"]) + "/download", params={"path": str(box / "slow.bin")}, stream=True)
+    assert first.status_code == 200
+    second = requests.get(api(rs["r1"]) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
+    assert second.status_code == 429 and "limit of 1 transfers" in second.json()["error"]["message"]
+    assert len(first.content) == 32 * CHUNK   # done: its slot is free on every replica
+    again = requests.get(api(rs["r1"]) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
+    assert again.status_code == 200 and len(again.content) == 32 * CHUNK

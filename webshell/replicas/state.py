@@ -7,6 +7,8 @@ Keys (all under a prefix, KWS_REDIS_PREFIX):
   slots:all             set of slot tokens: one per terminal open or opening, on any replica
   slots:user:<uid>      the same, per user
   slots:of:<replica>    hash slot token -> uid: a lost replica's slots are freed with its sessions
+  transfers:all         set of transfer tokens running on any replica (KWS_MAX_TRANSFERS counts them)
+  transfers:of:<replica>  the same, of one replica (freed when it is lost)
   ended:<session id>    why a session that no replica holds any more ended (kept an hour)
   reaping:<replica>     taken by the one survivor that hangs up a lost replica's shells
   control               pub/sub channel of cross-replica requests (JSON)
@@ -33,6 +35,13 @@ redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 return 0
 """
+# KEYS: transfers:all, transfers:of:<replica>; ARGV: max, token.
+_TAKE_TRANSFER = """
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+"""
 ENDED_TTL = 3600
 
 
@@ -43,6 +52,7 @@ class ReplicaState:
         self.name, self.lease, self.prefix = name, lease, prefix
         self.redis = redis.Redis.from_url(url, socket_timeout=max(2.0, lease / 3), health_check_interval=30)
         self._reserve = self.redis.register_script(_RESERVE)
+        self._take_transfer = self.redis.register_script(_TAKE_TRANSFER)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -79,7 +89,11 @@ class ReplicaState:
         for token, uid in slots.items():
             pipe.srem(self.key("slots", "all"), token)
             pipe.srem(self.key("slots", "user", uid), token)
-        pipe.delete(self.key("slots", "of", replica), self.key("sessions", replica), self.key("reaping", replica))
+        transfers = self.redis.smembers(self.key("transfers", "of", replica))
+        if transfers:
+            pipe.srem(self.key("transfers", "all"), *transfers)
+        pipe.delete(self.key("slots", "of", replica), self.key("sessions", replica), self.key("reaping", replica),
+                    self.key("transfers", "of", replica))
         pipe.srem(self.key("replicas"), replica)
         pipe.execute()
 
@@ -110,6 +124,19 @@ class ReplicaState:
 
     def counts(self, uid: str | None = None) -> int:
         return self.redis.scard(self.key("slots", "user", uid) if uid else self.key("slots", "all"))
+
+    def take_transfer(self, limit: int) -> str | None:
+        """A transfer slot counted on every replica; None beyond `limit`."""
+        token = f"{self.name}/{secrets.token_urlsafe(9)}"
+        ok = self._take_transfer(keys=[self.key("transfers", "all"), self.key("transfers", "of", self.name)],
+                                 args=[limit, token])
+        return token if ok else None
+
+    def give_transfer(self, token: str) -> None:
+        pipe = self.redis.pipeline()
+        pipe.srem(self.key("transfers", "all"), token)
+        pipe.srem(self.key("transfers", "of", self.name), token)
+        pipe.execute()
 
     # -- sessions ------------------------------------------------------------------
     def opened(self, session_id: str, record: dict) -> None:

@@ -222,6 +222,7 @@ def init_app(app, starter) -> TerminalService:
     socketio.on_namespace(TerminalNamespace(service, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"]))
     if cfg["MESSAGE_QUEUE"]:
         service.peers = _replica_link(cfg, service, starter)
+        app.extensions["kws.replica_state"] = service.peers.state   # transfer slots (files/limits.py)
 
     def signed_out(_app, uid, reason):
         service.end_user(uid, reason)
