@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .helpers import ROOT, Term, csrf_token, login, wait_dead
+from .helpers import ROOT, Term, csrf_token, login, pid_alive, wait_dead
 
 
 def shell_pid(term: Term, session: str) -> int:
@@ -214,3 +214,46 @@ def test_the_transfer_cap_counts_every_replica(make_replicas, cluster):
     assert len(first.content) == 32 * CHUNK   # done: its slot is free on every replica
     again = requests.get(api(rs["r1"]) + "/download", params={"path": str(box / "slow.bin")}, cookies=http.cookies)
     assert again.status_code == 200 and len(again.content) == 32 * CHUNK
+
+
+def test_a_rolling_restart_leaves_no_shell_and_audits_every_end(make_replicas):
+    """200 terminals on two replicas; each replica restarted in turn (SIGTERM, then start)."""
+    count = 200
+    rs = make_replicas(2, max_sessions_per_user=count, max_sessions=count, shutdown_timeout=30)
+    terms = {name: Term(rs[name], login(rs[name])) for name in rs.servers}
+    opened: dict[str, str] = {}
+    pids: list[int] = []
+    try:
+        names = list(terms)
+        for i in range(count):
+            name = names[i % len(names)]
+            session = terms[name].open()
+            opened[session] = name
+        for session, name in opened.items():
+            pids.append(shell_pid(terms[name], session))
+        listed = terms["r1"].call("sessions", None)["sessions"]
+        ids = [s["session"] for s in listed]
+        assert len(ids) == len(set(ids)) == count and set(ids) == set(opened)   # none reported twice
+        assert {s["session"]: s["replica"] for s in listed} == opened
+        for name in names:   # one by one: SIGTERM (it hangs up its own shells), then start it again
+            terms.pop(name).close()
+            assert rs[name].stop() == 0
+            mine = [p for p, s in zip(pids, opened) if opened[s] == name]
+            assert [p for p in mine if pid_alive(p)] == [], f"{name} left shells running"
+            rs[name].start()
+            terms[name] = Term(rs[name], login(rs[name]))
+        assert [p for p in pids if pid_alive(p)] == []
+        assert terms["r0"].call("sessions", None)["sessions"] == []
+        admin = login(rs["r0"])
+        ends, page = [], 1
+        while True:
+            r = admin.get(f"{rs['r0'].url}/api/admin/audit", params={"event": "terminal.close", "page": page})
+            ends += r.json()["events"]
+            if not r.json()["more"]:
+                break
+            page += 1
+        ended = [e["detail"]["session"] for e in ends]
+        assert sorted(ended) == sorted(opened), "every end audited once"
+    finally:
+        for term in terms.values():
+            term.close()
