@@ -42,6 +42,8 @@ def test_admin_on_the_other_replica_lists_watches_and_terminates(two):
             assert listed["ok"], listed
             mine = [s for s in listed["sessions"] if s["session"] == session]
             assert mine and mine[0]["replica"] == "r0" and mine[0]["pod"] == "web-1", listed
+            page = login(two["r1"]).get(f"{two['r1'].url}/admin/sessions")   # the admin page of the other replica
+            assert page.status_code == 200 and session in page.text and "web-1/web @r0" in page.text
             t.send(session, "echo before-$((6*7))\n")
             t.wait_for(session, "before-42")
             watched = admin_b.call("watch", {"session": session})   # live output through the message queue

@@ -95,3 +95,10 @@ def test_the_link_reaps_a_lost_replica_and_explains_what_it_ended(states):
     with pytest.raises(NotFound, match="replica lost"):
         link_b.explain_missing("s1", "u1")
     assert b.counts() == 0 and link_b.remote_sessions() == []
+
+
+def test_readyz_reports_redis(make_replicas):
+    import requests
+    rs = make_replicas(1)
+    body = requests.get(f"{rs['r0'].url}/readyz").json()
+    assert body["checks"]["redis"] == "ok" and body["status"] == "ready", body
