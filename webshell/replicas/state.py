@@ -4,6 +4,7 @@ Keys (all under a prefix, KWS_REDIS_PREFIX):
   replicas              set of replica names that may own sessions
   lease:<replica>       present while the replica lives (expires after the lease time)
   sessions:<replica>    hash session id -> JSON record (owner, user name, target, shell PID, slot)
+  owners                hash session id -> replica (one lookup for attach on the wrong replica)
   slots:all             set of slot tokens: one per terminal open or opening, on any replica
   slots:user:<uid>      the same, per user
   slots:of:<replica>    hash slot token -> uid: a lost replica's slots are freed with its sessions
@@ -92,6 +93,9 @@ class ReplicaState:
         transfers = self.redis.smembers(self.key("transfers", "of", replica))
         if transfers:
             pipe.srem(self.key("transfers", "all"), *transfers)
+        sessions = self.redis.hkeys(self.key("sessions", replica))
+        if sessions:
+            pipe.hdel(self.key("owners"), *sessions)
         pipe.delete(self.key("slots", "of", replica), self.key("sessions", replica), self.key("reaping", replica),
                     self.key("transfers", "of", replica))
         pipe.srem(self.key("replicas"), replica)
@@ -140,10 +144,16 @@ class ReplicaState:
 
     # -- sessions ------------------------------------------------------------------
     def opened(self, session_id: str, record: dict) -> None:
-        self.redis.hset(self.key("sessions", self.name), session_id, json.dumps(record))
+        pipe = self.redis.pipeline()
+        pipe.hset(self.key("sessions", self.name), session_id, json.dumps(record))
+        pipe.hset(self.key("owners"), session_id, self.name)
+        pipe.execute()
 
     def closed(self, session_id: str) -> None:
-        self.redis.hdel(self.key("sessions", self.name), session_id)
+        pipe = self.redis.pipeline()
+        pipe.hdel(self.key("sessions", self.name), session_id)
+        pipe.hdel(self.key("owners"), session_id)
+        pipe.execute()
 
     def records(self, replica: str) -> dict[str, dict]:
         raw = self.redis.hgetall(self.key("sessions", replica))
@@ -157,10 +167,9 @@ class ReplicaState:
 
     def owner_of(self, session_id: str) -> tuple[str, dict] | None:
         """(replica, record) of a live session, or None."""
-        for name, sid, rec in self.every_record():
-            if sid == session_id:
-                return name, rec
-        return None
+        name = self.redis.hget(self.key("owners"), session_id)
+        rec = self.redis.hget(self.key("sessions", name.decode()), session_id) if name is not None else None
+        return (name.decode(), json.loads(rec)) if rec is not None else None
 
     def mark_ended(self, session_id: str, reason: str) -> None:
         self.redis.set(self.key("ended", session_id), reason, ex=ENDED_TTL)
