@@ -102,3 +102,14 @@ def test_readyz_reports_redis(make_replicas):
     rs = make_replicas(1)
     body = requests.get(f"{rs['r0'].url}/readyz").json()
     assert body["checks"]["redis"] == "ok" and body["status"] == "ready", body
+
+
+def test_an_unreachable_redis_refuses_new_terminals_with_a_clear_error():
+    from webshell.errors import Unavailable
+
+    from .helpers import free_port
+    st = ReplicaState(f"redis://127.0.0.1:{free_port()}/0", "a", 3)   # nothing listens there
+    link = ReplicaLink(st, 10, 10, spawn_now, time.sleep, lambda target, pid: True, lambda *a, **k: None)
+    with pytest.raises(Unavailable, match="shared state is unreachable") as e:
+        link.reserve("u1")
+    assert e.value.to_dict()["code"] == "unavailable"

@@ -74,6 +74,12 @@ class WrongReplica(WebshellError):
         return {**super().to_dict(), "replica": self.replica, "retry": self.retry}
 
 
+class Unavailable(WebshellError):
+    """Many replicas: the shared state (Redis) cannot be reached, so no terminal can be counted."""
+
+    code, status = "unavailable", 503
+
+
 class ClusterUnavailable(WebshellError):
     code, status = "cluster_unavailable", 502
 

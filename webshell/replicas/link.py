@@ -15,7 +15,9 @@ import secrets
 import time
 from collections.abc import Callable
 
-from ..errors import NotFound, WrongReplica
+import redis
+
+from ..errors import NotFound, Unavailable, WrongReplica
 from .state import ReplicaState
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,11 @@ class ReplicaLink:
 
     # -- terminals of this replica ------------------------------------------------
     def reserve(self, uid: str) -> str:
-        return self.state.reserve(uid, self.max_sessions, self.max_per_user)
+        try:
+            return self.state.reserve(uid, self.max_sessions, self.max_per_user)
+        except redis.RedisError as e:
+            log.warning("cannot count a new terminal: redis: %s", e)
+            raise Unavailable("the console's shared state is unreachable; try again soon") from None
 
     def release(self, token: str, uid: str) -> None:
         try:
