@@ -113,3 +113,22 @@ def test_an_unreachable_redis_refuses_new_terminals_with_a_clear_error():
     with pytest.raises(Unavailable, match="shared state is unreachable") as e:
         link.reserve("u1")
     assert e.value.to_dict()["code"] == "unavailable"
+
+
+def test_only_a_replica_that_renewed_for_a_whole_lease_judges_the_others(states):
+    """After Redis was out of reach, every lease has expired: no replica may reap the others at once."""
+    a, b = states("a", lease=2), states("b", lease=2)
+    a.renew()
+    a.opened("s1", {"owner": "u1", "pid": None, "cluster": "c", "namespace": "n", "pod": "p", "container": "k"})
+    hung = []
+    link_b = ReplicaLink(b, 10, 10, spawn_now, time.sleep, lambda target, pid: hung.append(pid) or True,
+                         lambda *args, **kw: None)
+    time.sleep(2.2)                      # a's lease expired
+    assert link_b.lease_pass() == []     # b's first renewal in a row: too soon to judge
+    assert b.owner_of("s1") is not None
+    time.sleep(1.0)
+    a.renew()                            # a was alive after all, and says so within the lease
+    time.sleep(1.2)                      # b has renewed for a whole lease now; a's lease has 0.8 s left
+    assert link_b.lease_pass() == [] and b.owner_of("s1") is not None
+    time.sleep(2.2)                      # a is silent for longer than a lease now
+    assert link_b.lease_pass() == ["a"] and b.owner_of("s1") is None

@@ -39,6 +39,7 @@ class ReplicaLink:
         self._slots: dict[str, tuple[str, str]] = {}         # session id -> (slot token, uid)
         self._started = False
         self._stopping = False
+        self._renewing_since: float | None = None            # monotonic time of the first renewal in a row
         self.watching: dict[str, set[str]] = {}              # local admin sid -> sessions it watches elsewhere
         self.reply_timeout = max(2.0, state.lease / 3)
 
@@ -156,13 +157,34 @@ class ReplicaLink:
 
     def _lease_forever(self) -> None:
         while not self._stopping:
-            try:
-                self.state.renew()
-                for name in self.state.lost():
-                    self.reap(name)
-            except Exception:  # noqa: BLE001 - the lease loop must survive Redis hiccups
-                log.exception("replica lease pass failed")
+            self.lease_pass()
             self._sleep(self.state.lease / 3)
+
+    def lease_pass(self) -> list[str]:
+        """Renew this replica's lease; reap the replicas whose lease expired (the ones reaped).
+
+        Only a replica that has renewed without a break for a whole lease judges the others:
+        after Redis was out of reach for longer than a lease, every lease has expired, and the
+        live replicas renew theirs within a third of one; none of them is lost."""
+        try:
+            self.state.renew()
+        except Exception:  # noqa: BLE001 - the lease loop must survive Redis hiccups
+            log.exception("replica lease renewal failed")
+            self._renewing_since = None
+            return []
+        now = time.monotonic()
+        if self._renewing_since is None:
+            self._renewing_since = now
+        if now - self._renewing_since < self.state.lease:
+            return []
+        reaped = []
+        try:
+            for name in self.state.lost():
+                self.reap(name)
+                reaped.append(name)
+        except Exception:  # noqa: BLE001
+            log.exception("replica lease pass failed")
+        return reaped
 
     def reap(self, replica: str) -> int:
         """Hang up every shell of a lost replica, audit why, and free what it held; the shells hung up."""
