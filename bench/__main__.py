@@ -15,15 +15,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import capacity, interrupt, latency, report, throughput, transfer
+from . import capacity, interrupt, latency, replicas, report, throughput, transfer
 from .client import Console
 from .env import BenchEnv, Sizes, local_cluster, machine, sizes_dict
 from .servers import BenchServer
 
 log = logging.getLogger("bench")
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ("throughput", "latency", "capacity", "transfer", "interrupt")
-DEFAULT = ("throughput", "latency", "capacity", "transfer")   # `interrupt` takes ~45 min: --only interrupt
+SUITES = ("throughput", "latency", "capacity", "transfer", "interrupt", "replicas")
+DEFAULT = ("throughput", "latency", "capacity", "transfer", "replicas")   # `interrupt` takes ~45 min: --only interrupt
 
 
 def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
@@ -80,6 +80,9 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
     if "capacity" in only:
         log.info("capacity")
         r["capacity"] = capacity.run(env)
+    if "replicas" in only:
+        log.info("replicas")
+        r["replicas"] = replicas.run(env)
     if "transfer" in only:
         log.info("transfer")
         r["transfer"] = transfer.run(env)

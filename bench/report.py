@@ -45,6 +45,10 @@ def targets(r: dict) -> list[dict]:
         p95 = c.get("p95")
         add(f"{name} p95 ms", p95, "< 1000", p95 is not None and p95 < 1000 and not c["failed"])
         add(f"{name} bytes after Ctrl-C (max)", c["bytes_after_max"], "< 1 MB", c["bytes_after_max"] < 1e6)
+    rep = r.get("replicas")
+    if rep:   # issue 14: p99 at 2 replicas no worse than 1 replica at half the load
+        ratio = rep["p99_2_replicas_over_1_at_half"]
+        add("replicas: stress p99, 2 replicas / 1 replica at half the load", ratio, "<= 1", ratio <= 1)
     cap = r.get("capacity")
     if cap:
         add("capacity: sessions open", cap["opened"], f"= {cap['target']}", cap["opened"] == cap["target"])
@@ -235,6 +239,12 @@ def summary_md(r: dict, plots: list[str]) -> str:
                   f"{cap['fds_per_session']} fds per session; open p50 {cap['open_ms']['p50']} ms, "
                   f"p99 {cap['open_ms']['p99']} ms; all open in {cap['open_all_s']} s. "
                   f"Beyond the cap: {cap['refused_codes']}."]
+    if r.get("replicas"):
+        lines += ["", "## Many replicas: the stress row (ms; server CPU ms per echo, all replicas)", "",
+                  "| replicas | sessions | keys/s | p50 | p95 | p99 | CPU/echo |", "|---|---|---|---|---|---|---|"]
+        for x in r["replicas"]["rows"]:
+            lines.append(f"| {x['replicas']} | {x['sessions']} | {x['keys_per_s']} | {x.get('p50')} | "
+                         f"{x.get('p95')} | {x.get('p99')} | {x['server_cpu_ms_per_key']} |")
     for key, title in (("transfer", "File transfer (kwok node)"), ("transfer_real", "File transfer (real node)")):
         lines += _transfer_lines(r.get(key), title)
     lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]

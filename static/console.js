@@ -238,6 +238,13 @@
   function attach(t) {
     t.setStatus('connecting', T('re-attaching {label}…', { label: t.label }));
     socket.emit('attach', { session: t.session }, (ack) => {
+      // Another replica holds it (docs/PROTOCOL.md): it may be lost and about to be reaped, so ask again.
+      if (ack && !ack.ok && ack.error.code === 'wrong_replica' && (t.wrongReplica = (t.wrongReplica || 0) + 1) <= 10) {
+        t.setStatus('reconnecting', ack.error.message);
+        setTimeout(() => { if (socket.connected && !t.exited) attach(t); }, 1000 * ack.error.retry);
+        return;
+      }
+      t.wrongReplica = 0;
       if (!ack || !ack.ok) { t.exit(null, ack && ack.error ? ack.error.message : T('session lost')); return; }
       t.elsewhere = false;   // shown here again (after "opened in another tab")
       t.clearError();

@@ -199,3 +199,39 @@ def database_url(request):
     with psycopg.connect(base.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     return f"{base}/{name}"
+
+
+# -- many replicas (issue 14): Redis, HAProxy with cookie affinity, replicas sharing PostgreSQL --
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Debian's redis-server on 127.0.0.1 for this test session (fails with the reason when missing)."""
+    from localcluster.redis import RedisServer
+    srv = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def make_replicas(cluster, postgres, redis_server, tmp_path):
+    """make_replicas(count=2, **env): console replicas on one fresh PostgreSQL database and one Redis
+    prefix, behind HAProxy (localcluster/replicas.py); stopped after the test."""
+    import secrets
+
+    import psycopg
+
+    from localcluster.replicas import ReplicaSet
+    started = []
+
+    def make(count: int = 2, **env) -> ReplicaSet:
+        name = f"kws_{secrets.token_hex(6)}"
+        with psycopg.connect(postgres.replace("postgresql+psycopg", "postgresql") + "/postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'create database "{name}"')
+        env = {"redis_prefix": name, "replica_lease": 3, "auth_recheck": 1, **env}
+        rs = ReplicaSet(cluster.admin_kubeconfig, tmp_path / f"replicas{len(started)}", f"{postgres}/{name}",
+                        redis_server.url, count, **env)
+        started.append(rs)
+        return rs.start()
+    yield make
+    for rs in started:
+        rs.stop()

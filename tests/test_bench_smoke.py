@@ -28,6 +28,12 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
         assert "over_kubectl_p99_ms" in lv["console"] and "over_kubectl_p50_ms" in lv["console_token"]
     assert lat["flood"]["console_flood"]["p99"] > 0 and lat["flood"]["ratio_p99_flood_idle"] > 0
 
+    rows = r["replicas"]["rows"]
+    n = Sizes.tiny().latency_stress[0][0]
+    assert [(x["replicas"], x["sessions"]) for x in rows] == [(1, max(1, n // 2)), (1, n), (2, n), (3, n)]
+    assert all(x["n"] == x["sessions"] * x["keys_per_session"] and x["p99"] > 0 for x in rows)
+    assert r["replicas"]["p99_2_replicas_over_1_at_half"] > 0
+
     cap = r["capacity"]
     assert cap["opened"] == cap["target"] == Sizes.tiny().capacity_sessions
     assert cap["refused_codes"] == ["limit"] and cap["rss_full_mb"] > 0 and cap["open_ms"]["p50"] > 0

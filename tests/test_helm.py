@@ -115,9 +115,30 @@ def test_deployment_passes_restricted_pod_security(helm, installed):
 
 def test_chart_lints_in_every_mode(helm):
     for sets in ([], ["rbac.namespaces={team-a,team-b}"], ["impersonate=true", "ingress.enabled=true",
-                 "ingress.tlsSecret=web-tls"], ["persistence.enabled=false", "database.url=postgresql+psycopg://x@db/kws"]):
+                 "ingress.tlsSecret=web-tls"], ["persistence.enabled=false", "database.url=postgresql+psycopg://x@db/kws"],
+                 ["replicaCount=2", "redis.url=redis://redis:6379/0", "database.url=postgresql+psycopg://x@db/kws"]):
         args = [helm, "lint", "--strict", str(CHART)] + [a for s in sets for a in ("--set", s)]
         assert "0 chart(s) failed" in run(*args).stdout
+
+
+def test_many_replicas_get_redis_their_names_and_refuse_sqlite(helm):
+    sets = ["replicaCount=3", "redis.url=redis://redis:6379/0", "database.url=postgresql+psycopg://x@db/kws",
+            "persistence.enabled=false"]
+    d = docs(render(helm, "kube-webshell", NS, *sets))
+    dep = d[("Deployment", f"kube-webshell@{NS}")]
+    assert dep["spec"]["replicas"] == 3
+    env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KWS_MESSAGE_QUEUE"]["valueFrom"]["secretKeyRef"]["key"] == "redis-url"
+    assert env["KWS_REPLICA_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    secret = d[("Secret", f"kube-webshell@{NS}")]
+    assert secret["data"]["redis-url"] == "cmVkaXM6Ly9yZWRpczo2Mzc5LzA="
+    for missing in ("redis.url", "database.url"):
+        args = [helm, "template", "x", str(CHART), "--set", "secret.generate=false"]
+        for s in sets:
+            if not s.startswith(missing):
+                args += ["--set", s]
+        r = run(*args, check=False)
+        assert r.returncode != 0 and f"needs {missing}" in r.stderr, r.stderr
 
 
 def test_manifests_are_rendered_from_the_chart(helm):

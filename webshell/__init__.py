@@ -39,7 +39,9 @@ def create_app(config: Config | None = None) -> Flask:
     allowed = cfg.ALLOWED_ORIGINS
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
                       max_http_buffer_size=4 * cfg.MAX_INPUT_BYTES,
-                      ping_interval=cfg.PING_INTERVAL, ping_timeout=cfg.PING_TIMEOUT)
+                      ping_interval=cfg.PING_INTERVAL, ping_timeout=cfg.PING_TIMEOUT,
+                      # Many replicas: any one may emit to any socket (none: one process, as before)
+                      message_queue=cfg.MESSAGE_QUEUE or None, channel=f"{cfg.REDIS_PREFIX}-socketio")
     if cfg.ASYNC_MODE == "eventlet":
         from . import internals
         internals.fast_eventlet_websocket_unmask()     # every client frame: docs/PERFORMANCE.md

@@ -85,7 +85,8 @@ class Config:
         # a name is locked everywhere after LOGIN_MAX_FAILURES_PER_USER; an address only by its total rate.
         self.LOGIN_MAX_FAILURES_PER_USER = _int("LOGIN_MAX_FAILURES_PER_USER", 20)
         self.LOGIN_ADDRESS_LIMIT = _env("LOGIN_ADDRESS_LIMIT", "120 per minute")   # every POST /login
-        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")   # redis://… shares replicas
+        # The throttle's counts: in this process, or (with many replicas) in their Redis unless told otherwise
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", _env("MESSAGE_QUEUE", "") or "memory://")
         # Access control and audit
         self.IMPERSONATE = _env("IMPERSONATE", "0") == "1"       # act as the web user towards the cluster
         self.AUTH_RECHECK = _float("AUTH_RECHECK", 2.0)          # seconds between re-checks of live sockets
@@ -130,6 +131,12 @@ class Config:
         self.LOCAL_LOGIN = _env("LOCAL_LOGIN", "1") == "1"        # 0: only SSO (the password form is gone)
         # How the cluster learns who acts, per cluster glob: rules | impersonate | token (glob=mode,...)
         self.CLUSTER_AUTH = _list("CLUSTER_AUTH", "")
+        # Many replicas (issue 14): none of this is used unless MESSAGE_QUEUE names a Redis
+        self.MESSAGE_QUEUE = _env("MESSAGE_QUEUE", "")           # redis://...: Socket.IO queue and shared state
+        self.REPLICA_NAME = _env("REPLICA_NAME", "") or __import__("socket").gethostname()   # = affinity cookie value
+        self.REPLICA_LEASE = _float("REPLICA_LEASE", 15.0)       # seconds a silent replica's shells outlive it
+        self.REPLICA_REAP_CONCURRENCY = _int("REPLICA_REAP_CONCURRENCY", 32)   # a lost replica's hang-ups at once
+        self.REDIS_PREFIX = _env("REDIS_PREFIX", "kws")          # keys and channels (several consoles, one Redis)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

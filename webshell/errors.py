@@ -65,6 +65,26 @@ class LimitReached(WebshellError):
     code, status = "limit", 429
 
 
+class WrongReplica(WebshellError):
+    """The session lives on another replica: reconnect there (docs/PROTOCOL.md, `wrong_replica`)."""
+
+    code, status = "wrong_replica", 409
+
+    def __init__(self, replica: str, retry: float):
+        super().__init__(f"this terminal runs on replica '{replica}': reconnect with the affinity cookie "
+                         f"set to it (docs/PROTOCOL.md)")
+        self.replica, self.retry = replica, retry
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "replica": self.replica, "retry": self.retry}
+
+
+class Unavailable(WebshellError):
+    """Many replicas: the shared state (Redis) cannot be reached, so no terminal can be counted."""
+
+    code, status = "unavailable", 503
+
+
 class ClusterUnavailable(WebshellError):
     code, status = "cluster_unavailable", 502
 

@@ -1,9 +1,13 @@
 """How many transfers run at once (the server-wide MAX_TRANSFERS), and size errors."""
 from __future__ import annotations
 
+import logging
 import threading
 
 from ..errors import LimitReached, WebshellError
+
+
+log = logging.getLogger(__name__)
 
 
 class TooLarge(WebshellError):
@@ -29,7 +33,7 @@ class Slots:
             self._used += 1
         return Slot(self)
 
-    def _give(self) -> None:
+    def _give(self, token: str | None = None) -> None:
         with self._lock:
             self._used -= 1
 
@@ -38,11 +42,34 @@ class Slots:
         return self._used
 
 
+class SharedSlots(Slots):
+    """Many replicas (KWS_MESSAGE_QUEUE): the limit counts the transfers of every replica, in Redis."""
+
+    def __init__(self, limit: int, state):
+        super().__init__(limit)
+        self.state = state   # replicas.state.ReplicaState
+
+    def take(self) -> "Slot":
+        token = self.state.take_transfer(self.limit)
+        if token is None:
+            raise LimitReached(f"the console is running its limit of {self.limit} transfers; try again soon")
+        with self._lock:
+            self._used += 1
+        return Slot(self, token)
+
+    def _give(self, token: str | None = None) -> None:
+        super()._give()
+        try:
+            self.state.give_transfer(token)
+        except Exception:  # noqa: BLE001 - a lost slot is freed when this replica goes
+            log.exception("could not free transfer slot %s", token)
+
+
 class Slot:
     """One taken slot; `release()` is idempotent."""
 
-    def __init__(self, slots: Slots):
-        self._slots = slots
+    def __init__(self, slots: Slots, token: str | None = None):
+        self._slots, self._token = slots, token
         self._released = False
         self._lock = threading.Lock()
 
@@ -51,4 +78,4 @@ class Slot:
             if self._released:
                 return
             self._released = True
-        self._slots._give()   # noqa: SLF001
+        self._slots._give(self._token)   # noqa: SLF001

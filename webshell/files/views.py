@@ -20,7 +20,7 @@ from ..kube import download as dl
 from ..kube import listing, pods, transfer
 from ..kube.conn import Conn
 from . import multipart
-from .limits import LengthRequired, Slots, TooLarge
+from .limits import LengthRequired, SharedSlots, Slots, TooLarge
 
 bp = Blueprint("files", __name__, url_prefix="/api/clusters/<cluster>/namespaces/<namespace>/pods/<pod>/files")
 log = logging.getLogger(__name__)
@@ -30,7 +30,9 @@ def _slots() -> Slots:
     """The server-wide count of running transfers, made on first use."""
     slots = current_app.extensions.get("kws.transfers")
     if slots is None:
-        slots = current_app.extensions["kws.transfers"] = Slots(current_app.config["MAX_TRANSFERS"])
+        state = current_app.extensions.get("kws.replica_state")   # many replicas: counted in Redis
+        limit = current_app.config["MAX_TRANSFERS"]
+        slots = current_app.extensions["kws.transfers"] = SharedSlots(limit, state) if state else Slots(limit)
     return slots
 
 

@@ -121,6 +121,12 @@ class ShellStarter:
                          self.debug_start_timeout, self._sleep, headers)
         return name, target.container, self.debug_image
 
+    def hang_up_pid(self, target: dict, pid: int) -> bool:
+        """Hang up process `pid` in a container (a lost replica's shell); True when it is gone."""
+        conn = self.clusters.conn(Target(target["cluster"], target["namespace"], target["pod"],
+                                         target["container"]))
+        return process.hang_up(conn, pid, self.hangup_grace)
+
     def alive_pods(self, cluster: str, namespace: str) -> set[str]:
         """Names of the pods of a namespace that exist and are not being deleted."""
         return pods.pod_names(self.clusters, cluster, namespace)

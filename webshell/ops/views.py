@@ -27,6 +27,9 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     checks = {"database": _database(), "terminals": "ok" if _terminals_accepting() else "shutting down"}
+    state = current_app.extensions.get("kws.replica_state")
+    if state is not None:   # many replicas: the shared state and message queue
+        checks["redis"] = _redis(state)
     ready = all(v == "ok" for v in checks.values())
     body = {"status": "ready" if ready else "not ready", "checks": checks, "clusters": _clusters()}
     return jsonify(body), 200 if ready else 503
@@ -56,6 +59,15 @@ def _database() -> str:
         return "unreachable"
     finally:
         db.session.remove()
+
+
+def _redis(state) -> str:
+    try:
+        state.redis.ping()
+        return "ok"
+    except Exception as e:  # noqa: BLE001 - not ready; the reason goes to the log
+        log.warning("readyz: redis unreachable: %s", e)
+        return "unreachable"
 
 
 def _terminals_accepting() -> bool:

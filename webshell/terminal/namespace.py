@@ -38,10 +38,12 @@ class SocketIOTransport:
     def output(self, sid: str, session_id: str, data: bytes, ack) -> None:
         metrics.terminal_bytes("out", len(data))
         socketio.emit("output", {"session": session_id, "data": data}, to=sid, namespace=NAMESPACE,
-                      callback=ack)
+                      callback=ack, ignore_queue=True)   # a session's client is always on its replica
 
     def send(self, event: str, payload: dict, sid: str) -> None:
-        socketio.emit(event, payload, to=sid, namespace=NAMESPACE)
+        # A watcher may sit on another replica: only then does the emit go through the message queue.
+        local = socketio.server.manager.is_connected(sid, NAMESPACE)
+        socketio.emit(event, payload, to=sid, namespace=NAMESPACE, ignore_queue=local)
 
     def disconnect(self, sid: str) -> None:
         socketio.server.disconnect(sid, namespace=NAMESPACE)
@@ -254,10 +256,49 @@ def init_app(app, starter) -> TerminalService:
                               access.audit, check, cfg["AUTH_RECHECK"], app.extensions.get("kws.recordings"),
                               cfg["REPLAY_BYTES"], cfg["SHARE_MAX_GUESTS"])
     socketio.on_namespace(TerminalNamespace(service, cfg["MAX_INPUT_BYTES"], cfg["MAX_TERMINAL_SIZE"]))
-    events.signed_out.connect(lambda _app, uid, reason: service.end_user(uid, reason), sender=app, weak=False)
-    events.token_revoked.connect(lambda _app, token_id: service.revoke_token(token_id), sender=app, weak=False)
+    if cfg["MESSAGE_QUEUE"]:
+        service.peers = _replica_link(cfg, service, starter)
+        app.extensions["kws.replica_state"] = service.peers.state   # transfer slots (files/limits.py)
+
+    def signed_out(_app, uid, reason):
+        service.end_user(uid, reason)
+        if service.peers is not None:
+            service.peers.ask("end_user", uid=uid, reason=reason)
+
+    def token_revoked(_app, token_id):
+        service.revoke_token(token_id)
+        if service.peers is not None:
+            service.peers.ask("revoke_token", token_id=token_id)
+    events.signed_out.connect(signed_out, sender=app, weak=False)
+    events.token_revoked.connect(token_revoked, sender=app, weak=False)
     app.extensions["kws.terminal"] = service
     return service
+
+
+def _replica_link(cfg, service: TerminalService, starter):
+    """This replica's link to the others (webshell/replicas/): shared counts, leases, requests."""
+    from ..replicas.link import ReplicaLink
+    from ..replicas.state import ReplicaState
+    state = ReplicaState(cfg["MESSAGE_QUEUE"], cfg["REPLICA_NAME"], cfg["REPLICA_LEASE"], cfg["REDIS_PREFIX"])
+    runtime = SocketIORuntime()
+    link = ReplicaLink(state, cfg["MAX_SESSIONS"], cfg["MAX_SESSIONS_PER_USER"], runtime.spawn, runtime.sleep,
+                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"])
+    link.handlers.update(
+        terminate=lambda session, by_name="", reason="": service.terminate_here(session, by_name, reason),
+        end_user=lambda uid, reason: service.end_user(uid, reason),
+        revoke_token=lambda token_id: service.revoke_token(token_id),
+        watch=lambda session, sid, reply: _remote_watch(service, link, session, sid, reply),
+        unwatch=lambda sid, session: service.hub.unwatch(sid, session))
+    return link
+
+
+def _remote_watch(service: TerminalService, link, session_id: str, sid: str, reply: str) -> None:
+    """Another replica's admin socket `sid` watches a session: only the replica holding it answers."""
+    if any(s.id == session_id and not s.closed for s in service.registry.sessions()):
+        try:
+            link.answer_watch(reply, service.hub.watch(session_id, sid))
+        except NotFound:
+            link.answer_watch(reply, None)
 
 
 def service() -> TerminalService:

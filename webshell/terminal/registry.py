@@ -104,6 +104,7 @@ class SessionRegistry:
                                   shell.hang_up if shell.can_hang_up else None,
                                   flush_on_interrupt=flush_on_interrupt, size=(cols, rows))
         session.owner_name = owner_name
+        session.pid = shell.pid   # the shell's PID in its container (shared with other replicas)
         with self._lock:
             self._sessions[session.id] = session
         session.attach(sid)

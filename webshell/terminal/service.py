@@ -50,10 +50,13 @@ class TerminalService:
         self._terminated: dict[str, dict] = {}   # session id -> {by, reason} of an admin's terminate, for `exit`
         # Invited guests (watch / join read-write) and who is watching, told to the owner.
         self.sharing = Sharing(self.registry, self.hub, transport.send, audit, max_guests)
+        self.peers = None   # a replicas.link.ReplicaLink when replicas share Redis (KWS_MESSAGE_QUEUE)
 
     def start(self) -> None:
         """Start the background work: the reaper and the guard's re-check (idempotent)."""
         self.registry.start_reaper()
+        if self.peers is not None:
+            self.peers.start()
         self.guard.start(self.runtime.spawn, self.runtime.sleep,
                          lambda: {s.owner for s in self.registry.sessions()})
 
@@ -65,6 +68,8 @@ class TerminalService:
         self.guard.disconnected(sid)
         self.sharing.leave(sid)
         self.hub.unwatch(sid)
+        if self.peers is not None:
+            self.peers.unwatch(sid)
         self.registry.detach_client(sid)
 
     def identity(self, sid: str) -> Identity:
@@ -78,16 +83,23 @@ class TerminalService:
         """Open a terminal for the socket's user; `request` is a validated `open` payload."""
         ident = self.identity(sid)
         target = {k: request[k] for k in ("cluster", "namespace", "pod", "container")}
+        slot = None
         try:
+            slot = self.peers.reserve(ident.uid) if self.peers is not None else None
             s = self.registry.open(ident.uid, request["cluster"], request["namespace"], request["pod"],
                                    request["container"], request["command"], request["cols"], request["rows"],
                                    sid, headers=headers, flush_on_interrupt=request.get("flush_on_interrupt", True),
                                    owner_name=ident.username)
-        except WebshellError as e:
-            self._audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
-                        ident, code=e.code, **target)
+        except BaseException as e:
+            if slot is not None:
+                self.peers.release(slot, ident.uid)
+            if isinstance(e, WebshellError):
+                self._audit("terminal.open.denied" if e.code == "forbidden" else "terminal.open.failed",
+                            ident, code=e.code, **target)
             raise
         self._names[s.id] = ident.username
+        if self.peers is not None:
+            self.peers.opened(s, slot, ident.username)
         self.hub.started(s, request["cols"], request["rows"], ident.username)
         self.guard.opened(sid, s.id)
         self._audit("terminal.open", ident, session=s.id, shell=s.shell[0], **target)
@@ -109,7 +121,14 @@ class TerminalService:
 
     def session(self, sid: str, session_id) -> TerminalSession:
         """The socket user's live session `session_id` (another user's is not found either)."""
-        return self.registry.get(session_id, self.identity(sid).uid)
+        uid = self.identity(sid).uid
+        try:
+            return self.registry.get(session_id, uid)
+        except NotFound:
+            if self.peers is None:
+                raise
+            self.peers.explain_missing(session_id, uid)   # wrong_replica, or why it ended
+            raise
 
     def attach(self, sid: str, s: TerminalSession) -> bytes:
         """Make socket `sid` the client of its user's session `s` (the newest tab wins); the replay.
@@ -130,9 +149,20 @@ class TerminalService:
         return s
 
     def describe_all(self) -> list[dict]:
-        return [self.hub.describe(s) for s in self.registry.sessions() if not s.closed]
+        mine = [self.hub.describe(s) for s in self.registry.sessions() if not s.closed]
+        if self.peers is None:
+            return mine
+        return [{**d, "replica": self.peers.name} for d in mine] + self.peers.remote_sessions()
 
     def watch(self, sid: str, session_id: str, by) -> dict:
+        remote = self.peers.remote(session_id) if self.peers is not None and not any(
+            s.id == session_id for s in self.registry.sessions()) else None
+        if remote is not None:
+            replica, rec = remote
+            watched = self.peers.watch(session_id, sid)
+            self._audit("session.watch", by, session=session_id, owner=rec.get("user"), replica=replica,
+                        cluster=rec["cluster"], namespace=rec["namespace"], pod=rec["pod"])
+            return watched
         s = self.live(session_id)
         watched = self.hub.watch(s.id, sid)
         self.sharing.admin_watching(s, sid, getattr(by, "username", str(by)))   # the owner sees who watches
@@ -143,15 +173,32 @@ class TerminalService:
     def unwatch(self, sid: str, session_id: str | None = None) -> None:
         self.sharing.leave(sid, session_id)
         self.hub.unwatch(sid, session_id)
+        if self.peers is not None:
+            self.peers.unwatch(sid, session_id)
 
     def terminate(self, session_id: str, by, by_name: str, reason: str = "") -> None:
-        """An admin ends a session; the user's `exit` carries `terminated: {by, reason}`."""
+        """An admin ends a session, on whichever replica holds it; the user's `exit` carries
+        `terminated: {by, reason}`."""
+        remote = self.peers.remote(session_id) if self.peers is not None and not any(
+            s.id == session_id for s in self.registry.sessions()) else None
+        if remote is not None:   # the owner closes it (its client sees who and why) and audits the end
+            replica, rec = remote
+            self._audit("session.terminate", by, session=session_id, owner=rec.get("user"), replica=replica,
+                        cluster=rec["cluster"], namespace=rec["namespace"], pod=rec["pod"], reason=reason)
+            self.peers.ask("terminate", session=session_id, by_name=by_name, reason=reason)
+            return
         s = self.live(session_id)
         self._audit("session.terminate", by, session=s.id, owner=self._names.get(s.id, s.owner),
                     cluster=s.target.cluster, namespace=s.target.namespace, pod=s.target.pod, reason=reason)
-        self._terminated[s.id] = {"by": by_name, "reason": reason}
-        s.close(f"terminated by admin {by_name}" + (f": {reason}" if reason else ""))
-        self._terminated.pop(s.id, None)      # close() ends synchronously; left only if it had ended already
+        self.terminate_here(s.id, by_name, reason)
+
+    def terminate_here(self, session_id: str, by_name: str, reason: str = "") -> None:
+        """End a session this replica holds for an admin (of this replica or another one)."""
+        for s in self.registry.sessions():
+            if s.id == session_id:
+                self._terminated[s.id] = {"by": by_name, "reason": reason}
+                s.close(f"terminated by admin {by_name}" + (f": {reason}" if reason else ""))
+                self._terminated.pop(s.id, None)      # close() ends synchronously; left only if it had ended already
 
     # -- cutting off -------------------------------------------------------------------
     def end_user(self, uid: str, reason: str) -> None:
@@ -176,6 +223,8 @@ class TerminalService:
     def shutdown(self) -> None:
         """Close every session and wait (bounded) until their shells are hung up."""
         self.registry.shutdown()
+        if self.peers is not None:
+            self.peers.leave()
 
     def _output(self, session: TerminalSession, sid: str, data: bytes, ack: Callable[..., None]) -> None:
         self.transport.output(sid, session.id, data, ack)
@@ -191,6 +240,8 @@ class TerminalService:
         self.hub.ended(session, code, reason)
         self.sharing.ended(session.id)
         self.guard.ended(session.id)
+        if self.peers is not None:
+            self.peers.ended(session, reason)
         t = session.target
         name = self._names.pop(session.id, None)
         self._audit("terminal.close", Identity(session.owner, name) if name else session.owner,
