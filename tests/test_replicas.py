@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .helpers import ROOT, Term, csrf_token, login, pid_alive, wait_dead
+from .helpers import ADMIN_PASSWORD, ROOT, Term, csrf_token, login, pid_alive, wait_dead
 
 
 def shell_pid(term: Term, session: str) -> int:
@@ -149,6 +149,20 @@ def test_limits_hold_across_replicas(make_replicas):
     finally:
         for term in (a, b, c):
             term.close()
+
+
+def test_the_login_throttle_counts_failures_on_every_replica(make_replicas):
+    """The throttle's counts live in the replicas' Redis (KWS_RATELIMIT_STORAGE_URI defaults to it)."""
+    from .test_throttle import _try, _wait
+    rs = make_replicas(2, login_max_failures=3, login_lock_seconds=60)
+    for _ in range(3):   # mallory fails on r0 from this address: admin is not locked anywhere
+        assert _try(rs["r0"], "mallory", "guess").status_code == 401
+    assert _try(rs["r1"], "mallory", "guess").status_code == 429
+    assert _try(rs["r1"], "admin", ADMIN_PASSWORD).status_code == 302
+    for _ in range(3):   # admin's own failures on r0 lock admin on r1, right password or not
+        assert _try(rs["r0"], "admin", "wrong").status_code == 401
+    locked = _try(rs["r1"], "admin", ADMIN_PASSWORD)
+    assert locked.status_code == 429 and 50 <= _wait(locked) <= 61
 
 
 def test_sigkill_of_a_replica_hangs_up_its_shells(make_replicas, target):

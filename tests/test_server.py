@@ -101,3 +101,21 @@ def test_package_version_matches_the_changelog_and_license():
               if ln and not ln.startswith("#")}
     declared = {re.split(r"[=<>\[ ]", d)[0].lower() for d in meta["dependencies"]}
     assert declared == pinned
+
+
+def test_the_test_client_closes_its_socket_when_the_server_dies(make_server):
+    """The harness's Socket.IO client (localcluster/console.py) must not leave a socket for the
+    garbage collector: its ResourceWarning would fail whichever later test it surfaced in."""
+    import signal as _signal
+
+    from .helpers import Term, login
+    srv = make_server()
+    t = Term(srv, login(srv))
+    ws = t.sio.eio.ws
+    srv.stop(_signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while t.sio.eio.state == "connected" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert t.sio.eio.state == "disconnected"
+    assert ws.sock is None or ws.sock._closed       # closed at once, not when collected
+    t.sio.disconnect()
