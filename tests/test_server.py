@@ -112,7 +112,14 @@ def test_the_test_client_closes_its_socket_when_the_server_dies(make_server):
     srv = make_server()
     t = Term(srv, login(srv))
     ws = t.sio.eio.ws
-    srv.stop(_signal.SIGKILL)
+    # Unread data at the server when it dies makes the kernel reset the connection (RST, not FIN):
+    # websocket-client then raises ECONNRESET without closing, and python-engineio does not close it.
+    srv.proc.send_signal(_signal.SIGSTOP)
+    for _ in range(20):
+        t.sio.emit("list", {}, namespace="/terminal")
+    time.sleep(0.5)
+    srv.proc.send_signal(_signal.SIGKILL)
+    srv.proc.wait(20)
     deadline = time.monotonic() + 20
     while t.sio.eio.state == "connected" and time.monotonic() < deadline:
         time.sleep(0.1)
