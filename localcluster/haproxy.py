@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from . import procs
 from .console import free_port
 
 COOKIE = "KWS_REPLICA"   # the affinity cookie; its value is the replica's name (KWS_REPLICA_NAME)
@@ -79,10 +80,4 @@ class HAProxy:
         return p.read_text(errors="replace") if p.exists() else ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        procs.stop(self.proc)

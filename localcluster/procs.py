@@ -50,6 +50,18 @@ def terminate(pid: int, grace: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def stop(proc, grace: float = 10.0) -> None:
+    """SIGTERM a child (a subprocess.Popen, or None), then SIGKILL it if it lingers; reaped either way."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: it ignored SIGTERM
+        proc.kill()
+        proc.wait()
+
+
 def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as r:

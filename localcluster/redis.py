@@ -8,6 +8,7 @@ from pathlib import Path
 
 import redis
 
+from . import procs
 from .console import free_port
 
 
@@ -49,10 +50,4 @@ class RedisServer:
         return p.read_text(errors="replace") if p.exists() else ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        procs.stop(self.proc)

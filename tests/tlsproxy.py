@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from localcluster import procs
+
 from .helpers import ROOT, free_port
 
 NGINX = "/usr/sbin/nginx"
@@ -98,11 +100,5 @@ class Nginx:
         raise RuntimeError("nginx did not start")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        procs.stop(self.proc)
         shutil.rmtree(self.dir / "temp", ignore_errors=True)
