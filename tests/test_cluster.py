@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 
 import pytest
@@ -67,9 +68,18 @@ def tty_size_after_resize(api, target, cols: int, rows: int) -> bytes:
     stream = exec_in(api, target.namespace, target.pod, target.container, ["sh"], tty=True)
     assert stream.protocol == frames.V5
     stream.resize(cols, rows)
-    stream.write(f"{stty_size_when(rows, cols)}; exit\n".encode())
-    out, _ = drain(stream, 30)
-    return out
+    stream.write(f"{stty_size_when(rows, cols)}\n".encode())
+    # Read until the answer rather than `exit` and drain: kwok may drop a pty's last output when
+    # the shell exits right after writing it.
+    out, deadline = bytearray(), time.monotonic() + 30
+    while not re.search(rb"seen=[^=$]*=", out) and time.monotonic() < deadline:
+        frame = stream.read()
+        if frame is None:
+            break
+        if frame[0] in (frames.STDOUT, frames.STDERR):
+            out += frame[1]
+    stream.close()
+    return bytes(out)
 
 
 def test_tty_exec_follows_resize(cluster, target):
