@@ -110,8 +110,12 @@
     const seq = ++loads;
     const typed = edits;
     try {
-      const body = await kws.api(url(target, 'list', want ? { path: want } : {}));
+      // The user's rights decide which actions are enabled: wait for them (a deep link can open
+      // the pane before the tree has fetched them; until then every action would look allowed).
+      const [body] = await Promise.all([kws.api(url(target, 'list', want ? { path: want } : {})),
+        kws.rightsFor ? kws.rightsFor(target.cluster) : null]);
       if (seq !== loads) return;                 // a later navigation won
+      rights();
       dir = body.path;
       if (typed === edits) pathInput.value = dir;   // else the user is typing: keep their text
       panel.dataset.path = dir;                  // the directory uploads go to

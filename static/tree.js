@@ -275,6 +275,17 @@
   kws.explain = explain;
   kws.explainApi = explainApi;
   kws.may = may;
+  const rightsLoading = new Map();   // cluster -> the request for its rights in flight
+  kws.rightsFor = (cluster) => {      // this user's rights in `cluster`, fetched once (the Files pane waits)
+    if (rights.has(cluster)) return Promise.resolve(rights.get(cluster));
+    if (!rightsLoading.has(cluster)) {
+      rightsLoading.set(cluster, kws.api(`/api/clusters/${enc(cluster)}/rights`)
+        .then((r) => { if (!rights.has(cluster)) rights.set(cluster, r.namespaces); return rights.get(cluster); })
+        .catch(() => ({}))
+        .finally(() => rightsLoading.delete(cluster)));
+    }
+    return rightsLoading.get(cluster);
+  };
   kws.denied = denied;
 
   // ---- the sidebar itself ------------------------------------------------------------------

@@ -153,3 +153,32 @@ def test_without_the_upload_right_the_actions_are_disabled_and_say_why(chromium,
         assert status == 403 and (box / "file").exists()
     finally:
         context.close()
+
+
+def test_actions_stay_disabled_when_the_rights_arrive_after_the_listing(chromium, make_server, cluster):
+    """A deep link opens the pane before the tree knows the user's rights: the listing waits for them,
+    so no action is offered enabled in the meantime (until then, unknown rights looked allowed)."""
+    srv = make_server()
+    name = f"slow{secrets.token_hex(2)}"
+    add_user(srv, name, ["--namespaces", "demo", "--exec", "--download"])
+    box = fresh_box(cluster)
+    put(box / "file", b"f")
+    context, pg = browser_login(chromium, srv, name)
+    held = []
+    try:
+        pg.route("**/api/clusters/*/rights", lambda route: held.append(route))   # held until the listing is in
+        open_web2(pg, srv)
+        pg.click("#files-toggle")
+        pg.fill(".files-path", str(box))
+        pg.press(".files-path", "Enter")
+        pg.wait_for_timeout(3000)                 # the listing's answer is in by now
+        assert held, "the page never asked for the user's rights"
+        for route in held:
+            route.continue_()
+        pg.unroute("**/api/clusters/*/rights")
+        pg.wait_for_selector('.files-list li[data-name="file"]')
+        for sel in (".files-mkdir", '.files-list li[data-name="file"] button.rename',
+                    '.files-list li[data-name="file"] button.delete'):
+            assert pg.locator(sel).is_disabled(), sel
+    finally:
+        context.close()
