@@ -125,11 +125,13 @@ def test_watcher_sees_output_cannot_write_and_admin_terminates(server, admin):
     assert ack["ok"] and f"pid={pid}".encode() in bytes(ack["replay"])
     owner.send(session, "echo live-$((6*7))\n")
     watcher.wait_for(session, "live-42")            # real time, through the watch
-    for event, data in (("input", {"session": session, "data": "echo hijack-$((6*7))\n"}),
-                        ("resize", {"session": session, "cols": 10, "rows": 5}),
-                        ("close", {"session": session})):
+    # Refused: typing is told it is a read-only watch (as for a guest invited to watch); resize and
+    # close answer as to anyone who does not own the session.
+    for event, data, code in (("input", {"session": session, "data": "echo hijack-$((6*7))\n"}, "forbidden"),
+                              ("resize", {"session": session, "cols": 10, "rows": 5}, "not_found"),
+                              ("close", {"session": session}, "not_found")):
         refused = watcher.call(event, data)
-        assert not refused["ok"] and refused["error"]["code"] == "not_found", refused
+        assert not refused["ok"] and refused["error"]["code"] == code, refused
     time.sleep(0.5)
     assert b"hijack-42" not in bytes(owner.out[session])
     sessions = admin.get(f"{server.url}/api/admin/sessions").json()["sessions"]
