@@ -11,13 +11,13 @@ from .test_access import PW, add_user
 pytestmark = pytest.mark.browser
 
 
-def browser_login(chromium, server, name, size=(1280, 800)):
+def browser_login(chromium, server, name, size=(1280, 800), password=PW):
     context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
     context.set_default_timeout(20000)
     pg = context.new_page()
     pg.goto(f"{server.url}/login")
     pg.fill("input[name=username]", name)
-    pg.fill("input[name=password]", PW)
+    pg.fill("input[name=password]", password)
     pg.click("button[type=submit]")
     pg.wait_for_url(f"{server.url}/")
     return context, pg

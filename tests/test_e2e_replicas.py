@@ -6,6 +6,7 @@ import pytest
 from localcluster.haproxy import COOKIE
 
 from .helpers import ADMIN_PASSWORD, Term, login, wait_dead
+from .test_e2e_errors import browser_login
 from .test_e2e_terminal import open_pod, type_line, wait_screen
 
 pytestmark = pytest.mark.browser
@@ -20,15 +21,8 @@ def on_replica(context, cookie: str) -> str:
 
 def test_reload_keeps_the_shell_on_its_replica_and_the_other_replica_terminates_it(chromium, make_replicas):
     rs = make_replicas(2)
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20000)
+    context, page = browser_login(chromium, rs, "admin", password=ADMIN_PASSWORD)   # through the balancer
     try:
-        page = context.new_page()
-        page.goto(f"{rs.url}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{rs.url}/")
         open_pod(page, "demo", "web-1")
         type_line(page, "echo first PID=$$")
         pid = wait_screen(page, r"first PID=(\d+)").group(1)
@@ -58,15 +52,9 @@ def test_reload_keeps_the_shell_on_its_replica_and_the_other_replica_terminates_
 
 def test_the_tab_of_a_killed_replica_says_it_was_lost(chromium, make_replicas):
     rs = make_replicas(2)
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context, page = browser_login(chromium, rs, "admin", password=ADMIN_PASSWORD)   # through the balancer
     context.set_default_timeout(30000)
     try:
-        page = context.new_page()
-        page.goto(f"{rs.url}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{rs.url}/")
         open_pod(page, "demo", "web-1")
         type_line(page, "echo PID=$$")
         pid = int(wait_screen(page, r"PID=(\d+)").group(1))

@@ -6,6 +6,7 @@ import pytest
 
 from .helpers import Term, login
 from .test_access import PW, add_user
+from .test_e2e_errors import browser_login
 from .test_e2e_terminal import screen, type_line, wait_screen
 
 pytestmark = pytest.mark.browser
@@ -18,24 +19,12 @@ GUEST_SCREEN = """(p) => {
 }"""
 
 
-def _browser_login(chromium, srv, name: str):
-    ctx = chromium.new_context(viewport={"width": 1280, "height": 800})
-    ctx.set_default_timeout(20000)
-    page = ctx.new_page()
-    page.goto(f"{srv.url}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PW)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{srv.url}/")
-    return ctx, page
-
-
 def test_alice_shares_her_terminal_with_bob_and_revokes_him(chromium, make_server):
     srv = make_server()
     add_user(srv, "alice", ["--namespaces", "team-a", "--exec"])
     add_user(srv, "bob")
-    actx, alice = _browser_login(chromium, srv, "alice")
-    bctx, bob = _browser_login(chromium, srv, "bob")
+    actx, alice = browser_login(chromium, srv, "alice")
+    bctx, bob = browser_login(chromium, srv, "bob")
     admin = Term(srv, login(srv))
     try:
         alice.goto(f"{srv.url}/t/kws-local/team-a/shell-a")
