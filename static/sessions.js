@@ -16,7 +16,7 @@
         const li = document.createElement('li');
         li.dataset.session = s.session;
         const name = document.createElement('span');
-        name.className = 'name';
+        name.className = 'name data';   // pod/container names are data, not interface text
         name.textContent = `${s.pod}/${s.container}`;
         name.title = `${s.cluster}/${s.namespace}/${s.pod}/${s.container} (${s.shell})`;
         const state = document.createElement('span');
