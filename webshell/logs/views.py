@@ -6,14 +6,13 @@ import re
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, names
 from ..errors import BadRequest
 from ..kube import logs
 from ..kube.clusters import ClusterRegistry
 
 bp = Blueprint("logs", __name__, url_prefix="/api/clusters/<cluster>/namespaces/<namespace>/pods/<pod>")
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _flag(name: str) -> bool:
@@ -34,9 +33,7 @@ def _number(name: str, limit: int) -> int | None:
 
 def options() -> logs.LogOptions:
     cfg = current_app.config
-    container = request.args.get("container") or None
-    if container is not None and not _NAME.match(container):
-        raise BadRequest("`container` is not a container name")
+    container = request.args.get("container") or None      # its name is checked by names.target
     since_time = request.args.get("since_time") or None
     if since_time is not None and not _RFC3339.match(since_time):
         raise BadRequest("`since_time` must be an RFC 3339 time such as 2026-12-01T10:00:00Z")
@@ -69,6 +66,7 @@ def _unbuffered(state) -> None:
 @bp.get("/logs")
 @login_required
 def read(cluster: str, namespace: str, pod: str):
+    names.target(cluster, namespace, pod, request.args.get("container") or None)
     access.check(current_user, access.LOGS, cluster, namespace)
     opts = options()
     download = _flag("download")
