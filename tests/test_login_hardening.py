@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import time
 
 import pytest
 import requests
@@ -48,6 +50,45 @@ def test_every_logger_gets_quoted_arguments(caplog):
     with caplog.at_level(logging.INFO, logger="some.library"):
         logging.getLogger("some.library").info("user=%s count=%d", "x\ny", 3)
     assert caplog.records[-1].getMessage() == "user='x\\ny' count=3"
+
+
+def test_a_line_a_library_formatted_itself_stays_one_line(caplog):
+    """eventlet's access line and Flask's "Exception on <path>" splice client text into the message."""
+    logsafe.install()
+    with caplog.at_level(logging.INFO, logger="some.library"):
+        logging.getLogger("some.library").info("GET /x\nFORGED login: user=admin \x1b[2J\u2028 \u00e9")
+        logging.getLogger("some.library").error(ValueError("bad\r\nFORGED"))
+    assert [r.getMessage() for r in caplog.records[-2:]] == \
+        ["GET /x\\nFORGED login: user=admin \\x1b[2J\\u2028 \u00e9", "bad\\r\\nFORGED"]
+
+
+def test_a_traceback_cannot_start_a_line_of_its_own():
+    from webshell.ops.logs import TEXT_FORMAT, TextFormatter
+    try:
+        raise ValueError("bad\n2026-12-01 10:00:00,000 INFO webshell.auth.views: login: user=admin\x1b[2J")
+    except ValueError:
+        record = logging.getLogger("t").makeRecord("t", logging.ERROR, __file__, 1, "boom", None, __import__("sys").exc_info())
+    first, *rest = TextFormatter(TEXT_FORMAT).format(record).splitlines()
+    assert first.endswith("ERROR t: boom") and rest and all(line.startswith("  ") for line in rest)
+    assert "\x1b" not in "".join(rest) and "\\x1b[2J" in rest[-1]
+
+
+def test_the_access_line_cannot_be_forged_by_a_folded_header_or_a_control_character(make_server):
+    """eventlet writes the raw request line and X-Forwarded-For into its access line itself."""
+    server = make_server()
+    host, port = server.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"GET /healthz?\x1b[2J HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\n"
+                  b" FORGED INFO webshell.auth.views: login: user=admin\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 ")
+    deadline = time.monotonic() + 10
+    while not (lines := [line for line in server.log().splitlines() if "healthz?" in line]) and time.monotonic() < deadline:
+        time.sleep(0.1)        # the access line is written after the reply
+    assert not [line for line in server.log().splitlines() if line.startswith(" FORGED") or line.startswith("FORGED")]
+    assert "\x1b" not in server.log() and "\\x1b[2J" in lines[0], lines
 
 
 def test_a_newline_in_the_login_name_cannot_forge_a_log_line(make_server):

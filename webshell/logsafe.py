@@ -5,8 +5,11 @@ libraries'), whatever handler or format prints the record. An argument is left a
 when it is a number or made only of characters that cannot fake a field or a line
 (letters, digits, `_ . @ : / + , -`); anything else (spaces, `=`, quotes, newlines, CR,
 escape sequences, Unicode line separators) is printed as a Python string literal, which
-escapes every control character. Messages themselves are code: values go in as `%s`
-arguments, never spliced into the message.
+escapes every control character. Our messages are code: values go in as `%s` arguments,
+never spliced into the message. Libraries do splice: eventlet's access line (the request
+line, X-Forwarded-For), Flask's "Exception on <path>". So a message that comes without
+arguments has its control characters escaped (`\\n`, `\\x1b`): it stays one line, and prints
+no escape sequence. Tracebacks are indented by the text formatter (webshell.ops.logs).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import re
 from collections.abc import Mapping
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.@:/+,-]+\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_VALUE = 2000       # a logged value longer than this is cut (and says so)
 
 
@@ -30,6 +34,11 @@ def quote(value) -> object:
     if len(text) > MAX_VALUE:
         text = text[:MAX_VALUE] + f"...({len(text)} characters)"
     return text if _PLAIN.match(text) else repr(text)
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character (C0, DEL, C1, Unicode line separators) written as its escape."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def fields(**values) -> Safe:
@@ -58,5 +67,9 @@ def install() -> None:
         record = make(*args, **kwargs)
         if record.args:
             record.args = _quoted_args(record.args)
+        elif isinstance(record.msg, str):        # a line a library formatted itself
+            record.msg = escape_controls(record.msg)
+        elif record.msg is not None:             # log.error(exc): the exception's text
+            record.msg = escape_controls(str(record.msg))
         return record
     logging.setLogRecordFactory(factory)

@@ -5,6 +5,8 @@ import json
 import logging
 import time
 
+from ..logsafe import escape_controls
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ACCESS_LOGGER = "webshell.access"
 
@@ -21,6 +23,21 @@ def request_user() -> str | None:
         return None
     user = g.get("_login_user")
     return getattr(user, "username", None) if getattr(user, "is_authenticated", False) else None
+
+
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT, with every line of a traceback indented and its control characters escaped:
+    an exception's message may hold what a client sent, and must not start a line of its own."""
+
+    def formatException(self, ei) -> str:
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _indented(super().formatStack(stack_info))
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + escape_controls(line) for line in text.splitlines())
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,7 +60,7 @@ def configure(level: str, fmt: str) -> None:
     if fmt not in ("text", "json"):
         raise ValueError(f"KWS_LOG_FORMAT must be `text` or `json`, not {fmt!r}")
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_kws", False):
