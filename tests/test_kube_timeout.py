@@ -75,7 +75,7 @@ def test_rest_calls_to_a_frozen_api_server_end_within_the_timeout(own_cluster, s
     assert http.get(f"{base}/demo/pods").status_code == 200       # a pooled connection exists
     port = str(_port(own_cluster))
     with frozen(own_cluster):
-        for url in (f"{base}/demo/pods", base, f"{base}/demo/pods/web-1/files/list"):
+        for url in (f"{base}/demo/pods", base, f"{base}/demo/pods/web-1/files/list", f"{base}/demo/pods/web-1/logs"):
             r, took = _timed(lambda: http.get(url, params={"path": "/"}, timeout=30))
             assert r.status_code == 502, (url, r.text)
             message = r.json()["error"]["message"]
@@ -102,12 +102,18 @@ def test_a_terminal_open_on_a_frozen_api_server_is_told_so_in_time(own_cluster, 
 def test_exec_connects_and_hang_ups_end_within_the_timeout(own_cluster):
     reg = ClusterRegistry(str(own_cluster.admin_kubeconfig), TIMEOUT)
     api = reg.api_client("kws-local")
+    conn = reg.conn(Target("kws-local", "demo", "web-1", "web"))
     with frozen(own_cluster):
+        t0 = time.monotonic()
         with pytest.raises(ClusterUnavailable) as err:
-            _, took = _timed(lambda: ExecStream.open(api, "demo", "web-1", "web", ["true"], tty=False,
-                                                     timeout=TIMEOUT))
+            ExecStream.open(api, "demo", "web-1", "web", ["true"], tty=False, timeout=TIMEOUT)
+        assert time.monotonic() - t0 < TIMEOUT + SLACK and str(_port(own_cluster)) not in err.value.message
+        t0 = time.monotonic()
+        with pytest.raises(ClusterUnavailable) as err:      # what terminals and files call: names the cluster
+            conn.exec(["true"], tty=False)
+        assert time.monotonic() - t0 < TIMEOUT + SLACK
+        assert "cluster 'kws-local' is not answering" in err.value.message, err.value.message
         assert str(_port(own_cluster)) not in err.value.message
-        conn = reg.conn(Target("kws-local", "demo", "web-1", "web"))
         ok, took = _timed(lambda: process.hang_up(conn, 999999, grace=0.1))
         assert ok is False and took < TIMEOUT + SLACK, took
 

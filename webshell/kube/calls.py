@@ -44,13 +44,19 @@ def call(cluster: str, address: str, timeout: float, what: str, fn: Callable[...
                 time.sleep(_RETRY_PAUSE)
                 continue
             raise _unreachable(cluster, address, what, e) from None
-        except (HTTPError, OSError) as e:       # timeouts, refused or failed connections, TLS
-            raise _unreachable(cluster, address, what, e) from None
-        except Exception as e:  # noqa: BLE001 - ApiException and the rest: translated or re-raised
-            err = translate(e, what, missing)
-            if isinstance(err, ClusterUnavailable) and getattr(e, "status", None) in (0, None):
-                raise _unreachable(cluster, address, what, e) from None
-            raise err from None
+        except Exception as e:  # noqa: BLE001 - translated
+            raise error(cluster, address, what, e, missing) from None
+
+
+def error(cluster: str, address: str, what: str, e: Exception, missing: str | None = None) -> Exception:
+    """The webshell error for a failed call to `cluster` (for calls that cannot go through `call`,
+    such as a log stream, whose read timeout is not the call's deadline)."""
+    if isinstance(e, (HTTPError, OSError)):       # timeouts, refused or failed connections, TLS
+        return _unreachable(cluster, address, what, e)
+    err = translate(e, what, missing)             # ApiException and the rest
+    if isinstance(err, ClusterUnavailable) and getattr(e, "status", None) in (0, None):
+        return _unreachable(cluster, address, what, e)
+    return err
 
 
 def _unreachable(cluster: str, address: str, what: str, e: Exception) -> ClusterUnavailable:

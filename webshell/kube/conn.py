@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
-from .execstream import ExecStream
+from .calls import not_answering
+from .execstream import ExecStream, Unreachable
 
 
 @dataclass(frozen=True)
@@ -33,5 +34,8 @@ class Conn:
     def exec(self, argv: list[str], *, tty: bool, stdin: bool = True, stderr: bool = True) -> ExecStream:
         """Start `argv` in the target container; raises webshell errors when the server refuses."""
         t = self.target
-        return ExecStream.open(self.api, t.namespace, t.pod, t.container, argv, tty=tty, stdin=stdin,
-                               stderr=stderr, timeout=self.timeout, headers=self.headers)
+        try:
+            return ExecStream.open(self.api, t.namespace, t.pod, t.container, argv, tty=tty, stdin=stdin,
+                                   stderr=stderr, timeout=self.timeout, headers=self.headers)
+        except Unreachable:        # the address is in the log (execstream); the user reads the cluster's name
+            raise not_answering(t.cluster, f"exec into pod '{t.pod}'") from None

@@ -16,7 +16,6 @@ import secrets
 import time
 
 from ..errors import NotRunning, WebshellError
-from .apierrors import translate
 from .clusters import ClusterRegistry
 
 # The container idles; terminals open in it with exec, like in any other container.
@@ -35,19 +34,13 @@ def add(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, target: st
     core = reg.core(cluster, headers)
     name = f"debugger-{secrets.token_hex(3)}"
     body = {"spec": {"ephemeralContainers": [container_spec(name, image, target)]}}
-    try:
-        core.patch_namespaced_pod_ephemeralcontainers(pod, namespace, body, _request_timeout=reg.timeout,
-                                                      _headers=headers)
-    except Exception as e:  # noqa: BLE001 - translated or re-raised
-        raise translate(e, f"add a debug container to pod '{pod}'",
-                        f"pod '{pod}' not found in namespace '{namespace}'") from None
+    reg.call(cluster, f"add a debug container to pod '{pod}'", core.patch_namespaced_pod_ephemeralcontainers,
+             pod, namespace, body, missing=f"pod '{pod}' not found in namespace '{namespace}'", _headers=headers)
     deadline = time.monotonic() + start_timeout
     why = "not started yet"
     while time.monotonic() < deadline:
-        try:
-            obj = core.read_namespaced_pod(pod, namespace, _request_timeout=reg.timeout, _headers=headers)
-        except Exception as e:  # noqa: BLE001
-            raise translate(e, f"read pod '{pod}'", f"pod '{pod}' was deleted") from None
+        obj = reg.call(cluster, f"read pod '{pod}'", core.read_namespaced_pod, pod, namespace,
+                       missing=f"pod '{pod}' was deleted", _headers=headers)
         st = next((s for s in obj.status.ephemeral_container_statuses or [] if s.name == name), None)
         if st is not None and st.state is not None:
             if st.state.running:

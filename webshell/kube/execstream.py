@@ -25,7 +25,12 @@ from . import frames, wire
 from .apierrors import from_status
 
 log = logging.getLogger(__name__)
+
 _PEEK = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)
+
+
+class Unreachable(ClusterUnavailable):
+    """The exec connection failed before any answer (refused, timed out, TLS): the caller names the cluster."""
 
 
 class ExecStream:
@@ -65,7 +70,7 @@ class ExecStream:
                               f"pod '{pod}' not found in namespace '{namespace}'") from None
         except (OSError, websocket.WebSocketException) as e:
             log.warning("exec into pod %s/%s at %s failed: %s", namespace, pod, cfg.host, e)   # not for users
-            raise ClusterUnavailable(f"the cluster is not answering (while trying to exec into pod '{pod}')") from None
+            raise Unreachable(f"the cluster is not answering (while trying to exec into pod '{pod}')") from None
         ws.settimeout(None)
         return cls(ws)
 

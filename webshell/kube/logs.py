@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from urllib3.exceptions import HTTPError
 
-from .apierrors import translate
+from . import calls
 from .clusters import ClusterRegistry
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def open_logs(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, opts
     try:
         resp = core.read_namespaced_pod_log(pod, namespace, _preload_content=False, _headers=headers,
                                             _request_timeout=(reg.timeout, idle_timeout), **opts.query())
-    except Exception as e:  # noqa: BLE001 - translated or re-raised
-        raise translate(e, what, f"pod '{pod}' not found in namespace '{namespace}'") from None
+    except Exception as e:  # noqa: BLE001 - translated: the user reads the cluster's name, the log its address
+        raise calls.error(cluster, reg.address(cluster), what, e, f"pod '{pod}' not found in namespace '{namespace}'") \
+            from None
     return LogStream(resp, chunk, f"{cluster}/{namespace}/{pod}/{opts.container or ''}")
