@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from localcluster.cluster import LocalCluster
 from webshell.errors import ClusterUnavailable
@@ -135,3 +136,37 @@ def test_a_stream_that_stops_answering_ends_after_its_read_timeout(own_cluster):
         assert all(payload == b"" for _, payload in got) and took < 1.0 + SLACK, (got, took)
     finally:
         stream.close()
+
+
+def test_a_download_from_a_cluster_that_freezes_mid_way_ends(own_cluster, tmp_path_factory):
+    """The exec stream of a transfer goes silent (kwok frozen): the transfer ends within
+    KWS_TRANSFER_IDLE_TIMEOUT and frees its slot, instead of holding the request for ever."""
+    from localcluster import demo
+    idle = 2.0
+    srv = ConsoleServer(own_cluster.admin_kubeconfig, tmp_path_factory.mktemp("idle"), kube_timeout=TIMEOUT,
+                        transfer_idle_timeout=idle, transfer_retries=0, max_transfers=1,
+                        pod_check_interval=3600).start()
+    big = demo.container_dir(own_cluster.sandbox, "demo", "web-2", "web") / "frozen-download.bin"
+    big.write_bytes(os.urandom(1024 * 1024) * 256)             # 256 MiB: more than every buffer on the way
+    try:
+        http = login(srv)
+        url = f"{srv.url}/api/clusters/kws-local/namespaces/demo/pods/web-2/files/download"
+        r = http.get(url, params={"path": str(big)}, stream=True, timeout=30)
+        assert r.status_code == 200
+        chunks = r.iter_content(64 * 1024)
+        got = len(next(chunks))
+        with frozen(own_cluster, "kwok"):
+            t0 = time.monotonic()
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):   # aborted: never a short "whole" file
+                for chunk in chunks:
+                    got += len(chunk)
+            took = time.monotonic() - t0
+        assert got < big.stat().st_size and took < idle + SLACK + 2, (got, took)
+        assert "nothing came within KWS_TRANSFER_IDLE_TIMEOUT" in srv.log()
+        # The slot is free again (KWS_MAX_TRANSFERS=1): the next download is served, not refused.
+        small = big.with_name("after.txt")
+        small.write_bytes(b"after-42")
+        assert http.get(url, params={"path": str(small)}, timeout=30).content == b"after-42"
+    finally:
+        srv.stop()
+        big.unlink(missing_ok=True)

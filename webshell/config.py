@@ -75,6 +75,8 @@ class Config:
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)
         self.MAX_TRANSFERS = _int("MAX_TRANSFERS", 16)
         self.TRANSFER_RETRIES = _int("TRANSFER_RETRIES", 3)
+        # A file transfer whose exec stream sends nothing for this long ends (a frozen or cut-off cluster).
+        self.TRANSFER_IDLE_TIMEOUT = _float("TRANSFER_IDLE_TIMEOUT", 60.0)
         self.MAX_UPLOAD_FILES = _int("MAX_UPLOAD_FILES", 10000)      # parts of one multipart upload
         self.TRANSFER_TMPDIR = _env("TRANSFER_TMPDIR", "")           # spool for multipart parts; system tmp when empty
         self.LIST_MAX_ENTRIES = _int("LIST_MAX_ENTRIES", 10000)     # directory listing, then `truncated`

@@ -1,6 +1,7 @@
 """File transfer blueprint: routes under /api/clusters/<c>/namespaces/<ns>/pods/<pod>/files."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import posixpath
@@ -49,7 +50,7 @@ def _conn(cluster: str, namespace: str, pod: str, action: str, path: str, event:
     headers = access.impersonation(current_user, cluster)   # the pod lookup too is the user's, not the console's
     access.done_with_database()                     # no pooled connection is held while the transfer runs
     target = pods.resolve(reg, cluster, namespace, pod, request.args.get("container") or None, headers)
-    return reg.conn(target, headers)
+    return dataclasses.replace(reg.conn(target, headers), idle=current_app.config["TRANSFER_IDLE_TIMEOUT"])
 
 
 def _where(conn: Conn, path: str) -> dict:

@@ -30,6 +30,8 @@ class Conn:
     target: Target
     timeout: float
     headers: dict[str, str] | None = None
+    # File scripts (kube.remote): a stream that sends nothing for this long ends; None waits forever.
+    idle: float | None = None
 
     def exec(self, argv: list[str], *, tty: bool, stdin: bool = True, stderr: bool = True) -> ExecStream:
         """Start `argv` in the target container; raises webshell errors when the server refuses."""

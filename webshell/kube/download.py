@@ -100,8 +100,10 @@ class Download:
                     sent += len(chunk)
                     yield chunk
                 if sent < length:
-                    log.warning("download cut: target=%s path=%s at %s/%s (attempt %s)",
-                                self.conn.target, self.path, sent, length, attempt + 1)
+                    log.warning("download cut: target=%s path=%s at %s/%s (attempt %s): %s",
+                                self.conn.target, self.path, sent, length, attempt + 1,
+                                "nothing came within KWS_TRANSFER_IDLE_TIMEOUT" if remote.stream.timed_out
+                                else "the stream ended")
                     remote.close()
                     remote = None
         finally:

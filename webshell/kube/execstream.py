@@ -38,6 +38,7 @@ class ExecStream:
 
     def __init__(self, ws: websocket.WebSocket):
         self._ws = ws
+        self.timed_out = False        # read() ended because nothing came within settimeout()
         self.protocol = ws.getsubprotocol() or frames.V4
         self._closed = False
         self._reading = False
@@ -85,6 +86,7 @@ class ExecStream:
                 try:
                     message = self._reader.message()
                 except (OSError, ValueError, wire.ProtocolError) as e:
+                    self.timed_out = isinstance(e, TimeoutError)
                     if not self._closed:
                         log.debug("exec stream ended: %s", e)
                     return None

@@ -33,8 +33,8 @@ def operand(path: str) -> str:
 class Remote:
     """One running script: control lines and data from stdout, stderr kept, exit status noted."""
 
-    def __init__(self, stream: ExecStream, what: str, path: str):
-        self.stream, self.what, self.path = stream, what, path
+    def __init__(self, stream: ExecStream, what: str, path: str, cluster: str = ""):
+        self.stream, self.what, self.path, self.cluster = stream, what, path, cluster
         self.out = frames.ExecOutput(STDERR_KEEP)
         self._buf = self.out.stdout   # control lines and data not yet taken
 
@@ -61,7 +61,9 @@ class Remote:
         except ClusterUnavailable:
             raise ClusterUnavailable(f"cluster '{conn.target.cluster}' is not answering (while trying to {what})") \
                 from None
-        return cls(stream, what, path)
+        if conn.idle:
+            stream.settimeout(conn.idle)     # a frozen cluster cannot hold the request (and its transfer slot)
+        return cls(stream, what, path, conn.target.cluster)
 
     def pull(self) -> bool:
         """Read one frame into the buffers; False once the stream has ended."""
@@ -114,6 +116,9 @@ class Remote:
 
     def failure(self, stdout: bytes = b"") -> WebshellError:
         """The error that explains why the script stopped."""
+        if self.stream.timed_out:
+            return ClusterUnavailable(f"cluster '{self.cluster}' is not answering (while trying to {self.what}): "
+                                      "nothing came for too long")
         text = (bytes(self._buf) + stdout).decode("utf-8", "replace")
         reason = self.status.reason if self.status else "the script stopped"
         return classify(text, self.stderr.decode("utf-8", "replace"), reason, self.what, self.path,
