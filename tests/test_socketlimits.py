@@ -107,6 +107,24 @@ def test_a_packet_declaring_too_many_attachments_is_cut_at_once(server, admin):
     assert "declared 9999999999 attachments" in server.log()
 
 
+def test_an_anonymous_client_that_joined_no_namespace_cannot_make_the_server_buffer_attachments(server):
+    """The battery's case: no cookie, no namespace joined, a binary event for `/` declaring 9 999 999 999 parts."""
+    ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+                                     origin=server.url, timeout=10)
+    try:
+        assert ws.recv().startswith("0{")
+        ws.send('459999999999-["x",{"_placeholder":true,"num":0}]')
+        for _ in range(3):
+            try:
+                ws.send_binary(b"\0" * 1024)
+            except (websocket.WebSocketConnectionClosedException, OSError):
+                break
+        assert _closed_within(ws, 5), "the server kept buffering an anonymous client's attachments"
+    finally:
+        ws.shutdown()
+    assert server.log().count("declared 9999999999 attachments") >= 1
+
+
 def test_attachments_adding_up_past_the_limit_are_cut(server, admin):
     ws = _raw_terminal_socket(server, admin)
     try:
