@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -116,6 +117,15 @@ def test_deployment_passes_restricted_pod_security(helm, installed):
     assert "PodSecurity" not in warnings("psa-strict")
     loose = warnings("psa-loose", "securityContext.allowPrivilegeEscalation=true")
     assert "violate PodSecurity" in loose and "allowPrivilegeEscalation" in loose, loose
+
+
+def test_readmes_set_image_points_the_manifests_at_a_registry(installed):
+    """README "Without Helm": its `kubectl set image` names the manifests' Deployment and container."""
+    readme = (CHART.parent.parent.parent / "README.md").read_text()
+    line = re.search(r"`(kubectl -n kube-webshell set image [^`]+)`", readme).group(1).split()
+    out = kubectl(installed.admin_kubeconfig, *line[1:], "--dry-run=server", "-o", "json").stdout
+    image = json.loads(out)["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == line[-1].split("=", 1)[1] and image.startswith("registry.example.com/"), image
 
 
 def test_chart_lints_in_every_mode(helm):

@@ -10,6 +10,7 @@ import time
 import tomllib
 
 import requests
+import yaml
 
 from .helpers import ADMIN_PASSWORD, ROOT, Term, free_port, login
 
@@ -123,6 +124,8 @@ def test_package_version_matches_the_changelog_and_license():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     top = re.search(r"^## \[?(\d+\.\d+\.\d+)\]?", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
     assert meta["version"] == top
+    chart = yaml.safe_load((ROOT / "deploy" / "helm" / "kube-webshell" / "Chart.yaml").read_text())
+    assert chart["appVersion"] == meta["version"]   # the image tag the chart and manifests pull
     assert meta["license"] == "Apache-2.0"
     assert "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
     pinned = {re.split(r"[=\[]", ln)[0].lower() for ln in (ROOT / "requirements.txt").read_text().splitlines()
