@@ -238,6 +238,7 @@ def test_chart_values_reach_the_console_once(helm):
     (["extraEnv[0].name=KWS_SECRET_KEY", "extraEnv[0].value=x"], "extraEnv KWS_SECRET_KEY is already set"),
     (["env.KWS_SHELLS=sh", "extraEnv[0].name=KWS_SHELLS", "extraEnv[0].value=x"], "extraEnv KWS_SHELLS is already set"),
     (["rbac.listNamespaces=false"], "rbac.listNamespaces=false needs rbac.namespaces"),
+    (["shutdownTimeout=30"], "shutdownTimeout must be below terminationGracePeriodSeconds"),
     (["metrics.token=t", "secret.create=false"], "metrics.token and oidc.providers are kept in the Secret"),
 ])
 def test_chart_refuses_what_it_cannot_render_right(helm, sets, message):
