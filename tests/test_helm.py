@@ -21,7 +21,7 @@ from kubernetes import client, config
 from localcluster import demo, realpods
 from webshell.auth.oidc_config import parse_providers
 
-from .helpers import ConsoleServer, Term, csrf_token, login, wait_dead
+from .helpers import ConsoleServer, Term, csrf_token, login, pid_alive, wait_dead
 from .test_terminal import shell_pid
 
 CHART = Path(__file__).resolve().parent.parent / "deploy" / "helm" / "kube-webshell"
@@ -286,6 +286,7 @@ def _terminal_and_files(srv, cluster, cluster_name: str = "kws-local") -> None:
         t.send(sid, "echo as-sa-$((40+2))\n")
         t.wait_for(sid, "as-sa-42")
         pid = shell_pid(t, sid)
+        assert pid_alive(pid)   # kwok's shells are this machine's processes
         assert t.call("close", {"session": sid})["ok"]
         t.wait_exit(sid)
         assert wait_dead(pid), "the close must hang the shell up (an exec of kill, as the ServiceAccount)"
