@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-
 from kubernetes import client, config
 
 from localcluster import demo, realpods
 from webshell.auth.oidc_config import parse_providers
 
 from .helpers import ConsoleServer, Term, csrf_token, login, pid_alive, wait_dead
+from .test_access import PW, add_user
 from .test_terminal import shell_pid
 
 CHART = Path(__file__).resolve().parent.parent / "deploy" / "helm" / "kube-webshell"
@@ -386,6 +386,33 @@ def test_impersonation_adds_only_impersonate(helm, installed, tmp_path):
     kube, _ = sa_kubeconfig(installed, ns, "imp-kube-webshell", tmp_path / "imp.kubeconfig")
     assert can_i(kube, "impersonate", "users") and can_i(kube, "impersonate", "groups")
     assert not can_i(kube, "impersonate", "serviceaccounts") and not can_i(kube, "get", "secrets", "-n", "demo")
+
+
+def test_impersonated_users_get_the_charts_namespaces_when_nobody_may_list(helm, installed, tmp_path):
+    """impersonate=true, bound in team-a only, no namespace listing: alice (the cluster's RBAC lets her
+    exec in team-a, not list namespaces) sees team-a and opens a shell there, as herself."""
+    ns = "kws-imps"
+    text = render(helm, "imps", ns, "impersonate=true", "rbac.namespaces={team-a}", "rbac.listNamespaces=false")
+    apply(installed, text, ns)
+    kube, _ = sa_kubeconfig(installed, ns, "imps-kube-webshell", tmp_path / "imps.kubeconfig")
+    assert not can_i(kube, "list", "namespaces") and not can_i(kube, "list", "namespaces", "--as", "alice")
+    env = {e["name"]: e.get("value") for e in docs(text)[("Deployment", f"imps-kube-webshell@{ns}")]
+           ["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KWS_IMPERSONATE"] == "1"
+    srv = ConsoleServer(kube, tmp_path / "instance", impersonate=1, namespaces=env["KWS_NAMESPACES"]).start()
+    try:
+        add_user(srv, "alice", ["--exec"])
+        alice = login(srv, "alice", PW)
+        assert alice.get(f"{srv.url}/api/clusters/kws-local/namespaces").json() == {"namespaces": ["team-a"]}
+        t = Term(srv, alice)
+        try:
+            sid = t.open(pod="shell-a", namespace="team-a")
+            t.send(sid, "echo as-alice-$((40+2))\n")
+            t.wait_for(sid, "as-alice-42")
+        finally:
+            t.close()
+    finally:
+        srv.stop()
 
 
 def test_in_cluster_mode_uses_the_mounted_service_account(installed, tmp_path):
