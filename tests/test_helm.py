@@ -166,6 +166,27 @@ def test_manifests_are_rendered_from_the_chart(helm):
     assert body == render(helm, "kube-webshell", NS), "deploy/manifests is stale: run deploy/render-manifests.sh"
 
 
+def test_helm_install_generates_the_secret_once_and_upgrades_keep_it(helm, installed, tmp_path):
+    """README's `helm install` against the real API server; `lookup` keeps the generated values."""
+    ns, kube = "kws-helm", str(installed.admin_kubeconfig)
+    env = {**os.environ, **{f"HELM_{d}_HOME": str(tmp_path / d.lower()) for d in ("CACHE", "CONFIG", "DATA")}}
+
+    def secret() -> dict:
+        out = kubectl(installed.admin_kubeconfig, "-n", ns, "get", "secret", "rel-kube-webshell", "-o", "json").stdout
+        return {k: base64.b64decode(v) for k, v in json.loads(out)["data"].items()}
+    run(helm, "install", "rel", str(CHART), "--kubeconfig", kube, "--namespace", ns, "--create-namespace", env=env)
+    try:
+        first = secret()
+        assert len(first["secret-key"]) == 64 and len(first["admin-password"]) == 20
+        run(helm, "upgrade", "rel", str(CHART), "--kubeconfig", kube, "--namespace", ns, "--set", "metrics.token=t0ken",
+            env=env)
+        second = secret()
+        assert second["secret-key"] == first["secret-key"] and second["admin-password"] == first["admin-password"]
+        assert second["metrics-token"] == b"t0ken"
+    finally:
+        run(helm, "uninstall", "rel", "--kubeconfig", kube, "--namespace", ns, env=env)
+
+
 def test_deployment_is_locked_down(helm):
     d = docs(render(helm, "kube-webshell", NS, "ingress.enabled=true", "ingress.tlsSecret=web-tls"))
     pod = d[("Deployment", f"kube-webshell@{NS}")]["spec"]["template"]["spec"]
