@@ -28,6 +28,12 @@ CHART = Path(__file__).resolve().parent.parent / "deploy" / "helm" / "kube-websh
 MANIFESTS = CHART.parent.parent / "manifests"
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 NS = "kube-webshell"
+# Values for what plain `env` cannot carry: valueFrom, envFrom, mounted files.
+EXTRAS = ["extraEnv[0].name=KWS_RATELIMIT_STORAGE_URI", "extraEnv[0].valueFrom.secretKeyRef.name=redis",
+          "extraEnv[0].valueFrom.secretKeyRef.key=url", "extraEnvFrom[0].configMapRef.name=kws-settings",
+          "extraVolumes[0].name=clusters", "extraVolumes[0].secret.secretName=kubeconfigs",
+          "extraVolumeMounts[0].name=clusters", "extraVolumeMounts[0].mountPath=/etc/kws",
+          "extraVolumeMounts[0].readOnly=true", "env.KWS_KUBECONFIG=/etc/kws/config", "env.KWS_SHELLS=sh"]
 
 
 @pytest.fixture(scope="session")
@@ -218,13 +224,6 @@ def test_deployment_is_locked_down(helm):
         assert [(r["resources"], r["verbs"]) for r in imp["rules"]] == imp_rules, sets
     token = docs(render(helm, "kube-webshell", NS, "clusterAuth={*=token}"))[("ClusterRole", "kube-webshell-cluster@")]
     assert [(r["resources"], r["verbs"]) for r in token["rules"]] == [(["namespaces"], ["list"])]
-
-
-EXTRAS = ["extraEnv[0].name=KWS_RATELIMIT_STORAGE_URI", "extraEnv[0].valueFrom.secretKeyRef.name=redis",
-          "extraEnv[0].valueFrom.secretKeyRef.key=url", "extraEnvFrom[0].configMapRef.name=kws-settings",
-          "extraVolumes[0].name=clusters", "extraVolumes[0].secret.secretName=kubeconfigs",
-          "extraVolumeMounts[0].name=clusters", "extraVolumeMounts[0].mountPath=/etc/kws",
-          "extraVolumeMounts[0].readOnly=true", "env.KWS_KUBECONFIG=/etc/kws/config", "env.KWS_SHELLS=sh"]
 
 
 def test_chart_values_reach_the_console_once(helm):
