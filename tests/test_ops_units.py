@@ -107,3 +107,27 @@ def test_health_needs_no_login_and_metrics_stay_gated(app):
     app.extensions["kws.terminal"].registry.shutdown(timeout=0)
     r = client.get("/readyz")
     assert r.status_code == 503 and r.get_json()["checks"]["terminals"] == "shutting down"
+
+
+def test_a_lost_audit_event_counts_as_an_audit_write_failure(app, monkeypatch):
+    """Every try to store the event fails: the event is lost, and /metrics says so once."""
+    from webshell import access
+    from webshell.models import AuditEvent
+    app.config.update(AUDIT_RETRIES=2, AUDIT_RETRY_DELAY=0)
+    tries = []
+
+    def refuse():
+        tries.append(1)
+        raise RuntimeError("database gone")
+    before, lost = sample("kws_audit_write_failures_total"), access.LOST["events"]
+    with app.app_context():
+        with monkeypatch.context() as m:
+            m.setattr(db.session, "commit", refuse)
+            access.audit("logout", None)
+        assert db.session.execute(db.select(AuditEvent).filter_by(event="logout")).first() is None
+    assert len(tries) == 2
+    assert sample("kws_audit_write_failures_total") == before + 1 and access.LOST["events"] == lost + 1
+    with app.app_context():   # the control: once the database takes it again, nothing more is counted
+        access.audit("logout", None)
+        assert db.session.execute(db.select(AuditEvent).filter_by(event="logout")).first() is not None
+    assert sample("kws_audit_write_failures_total") == before + 1

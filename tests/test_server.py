@@ -10,6 +10,7 @@ import time
 import tomllib
 
 import requests
+import yaml
 
 from .helpers import ADMIN_PASSWORD, ROOT, Term, free_port, login
 
@@ -57,14 +58,41 @@ def test_access_log_can_be_switched_off(make_server):
     assert "GET /healthz" not in srv.log()
 
 
+# The real node's build prerequisites (./dev check_tools): `./dev run` on a kubeconfig needs none.
+NODE_TOOLS = ("containerd", "runc", "gcc", "debootstrap")
+
+
+def _path_without(bin_dir, hidden: set[str]) -> str:
+    """A PATH of one directory: a link to every command of this PATH but the hidden ones (and Go's
+    directories), and an apt-get that records what it was asked to install."""
+    bin_dir.mkdir()
+    for d in os.environ["PATH"].split(":"):
+        if "go" in d.split("/") or not os.path.isdir(d):
+            continue
+        for name in os.listdir(d):
+            target = os.path.join(d, name)
+            if name not in hidden and not (bin_dir / name).exists() and os.access(target, os.X_OK):
+                (bin_dir / name).symlink_to(target)
+    apt = bin_dir / "apt-get"
+    apt.unlink(missing_ok=True)
+    apt.write_text(f'#!/bin/sh\necho "$*" >> {bin_dir / "apt-get.calls"}\n')
+    apt.chmod(0o755)
+    return str(bin_dir)
+
+
 def test_dev_run_with_a_kubeconfig_needs_no_go_and_builds_no_cluster(cluster, tmp_path):
-    """`./dev run` on a kubeconfig: Go off the PATH, an empty build cache, and it still serves."""
+    """`./dev run` on a kubeconfig: Go and the real node's build tools off the PATH, an empty build
+    cache, and it still serves, having installed nothing (apt-get is never called)."""
     port = free_port()
-    path = ":".join(p for p in os.environ["PATH"].split(":") if "go" not in p.split("/"))
-    env = {**os.environ, "PATH": path, "KUBECONFIG": str(cluster.admin_kubeconfig), "KWS_PORT": str(port),
+    bin_dir = tmp_path / "bin"
+    # sudo hidden too: a non-root run could not reach the real apt-get through it.
+    path = _path_without(bin_dir, {"go", "sudo", *NODE_TOOLS})
+    env = {**os.environ, "PATH": path, "KWS_REAL_NODE": "1",   # the real node on: its tools would be wanted
+           "KUBECONFIG": str(cluster.admin_kubeconfig), "KWS_PORT": str(port),
            "KWS_INSTANCE_DIR": str(tmp_path / "instance"), "KWS_ADMIN_PASSWORD": ADMIN_PASSWORD,
            "KWS_CACHE_DIR": str(tmp_path / "empty-cache"), "PYTHONUNBUFFERED": "1"}
-    assert subprocess.run(["sh", "-c", "command -v go"], env=env, capture_output=True).returncode != 0
+    for tool in ("go", *NODE_TOOLS):
+        assert subprocess.run(["sh", "-c", f"command -v {tool}"], env=env, capture_output=True).returncode != 0
     with open(tmp_path / "dev.log", "wb") as out:
         proc = subprocess.Popen([str(ROOT / "dev"), "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
@@ -80,6 +108,7 @@ def test_dev_run_with_a_kubeconfig_needs_no_go_and_builds_no_cluster(cluster, tm
         assert proc.poll() is None, log
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()["clusters"] == {"kws-local": "ok"}
         assert "building the local cluster" not in log and not (tmp_path / "empty-cache").exists(), log
+        assert "apt-get" not in log and not (bin_dir / "apt-get.calls").exists(), log
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)   # ./dev forwards it to the console, which hangs up its shells
@@ -95,6 +124,8 @@ def test_package_version_matches_the_changelog_and_license():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     top = re.search(r"^## \[?(\d+\.\d+\.\d+)\]?", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
     assert meta["version"] == top
+    chart = yaml.safe_load((ROOT / "deploy" / "helm" / "kube-webshell" / "Chart.yaml").read_text())
+    assert chart["appVersion"] == meta["version"]   # the image tag the chart and manifests pull
     assert meta["license"] == "Apache-2.0"
     assert "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
     pinned = {re.split(r"[=\[]", ln)[0].lower() for ln in (ROOT / "requirements.txt").read_text().splitlines()

@@ -91,6 +91,7 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", _env("MESSAGE_QUEUE", "") or "memory://")
         # Access control and audit
         self.IMPERSONATE = _env("IMPERSONATE", "0") == "1"       # act as the web user towards the cluster
+        self.NAMESPACES = _list("NAMESPACES", "")   # offered when the console may not list namespaces
         self.AUTH_RECHECK = _float("AUTH_RECHECK", 2.0)          # seconds between re-checks of live sockets
         self.AUDIT_PAGE_SIZE = _int("AUDIT_PAGE_SIZE", 100)
         self.RECORDINGS_PAGE_SIZE = _int("RECORDINGS_PAGE_SIZE", 50)   # recordings per admin page

@@ -28,7 +28,7 @@ TRANSFER_BYTES = Counter("kws_transfer_bytes", "Bytes moved by file transfers", 
                          registry=REGISTRY)
 TRANSFER_SECONDS = Histogram("kws_transfer_seconds", "Duration of file transfers", ["direction"],
                              registry=REGISTRY, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
-LOGINS = Counter("kws_logins", "Password logins by result: ok, failed, throttled", ["result"], registry=REGISTRY)
+LOGINS = Counter("kws_logins", "Logins (password and SSO) by result: ok, failed, throttled", ["result"], registry=REGISTRY)
 AUDIT_FAILURES = Counter("kws_audit_write_failures", "Audit events that could not be stored", registry=REGISTRY)
 
 for _r in ("ok", "failed", "throttled"):

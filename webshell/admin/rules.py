@@ -39,7 +39,7 @@ def preview(name: str, cluster: str) -> dict:
     rows = {}
     access.done_with_database()      # no pooled connection held while the cluster answers
     try:
-        namespaces = pods.list_namespaces(clusters, cluster)
+        namespaces = pods.list_namespaces(clusters, cluster, fallback=current_app.config["NAMESPACES"])
     except WebshellError as e:
         return {"user": name, "cluster": cluster, "error": e.message, "namespaces": {}}
     for ns in namespaces:

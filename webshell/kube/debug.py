@@ -6,7 +6,7 @@ process namespace. Its shell then sees the target's processes (`ps`) and, throug
 /proc/<pid>/root, the target's files.
 
 RBAC the console's credentials (or the impersonated user) need, besides pods/exec:
-  pods: get;  pods/ephemeralcontainers: get, patch
+  pods: get (waiting for it to run);  pods/ephemeralcontainers: patch
 Kubernetes never removes an ephemeral container: it stays in the pod (stopped once its
 process ends) until the pod is deleted.
 """

@@ -1,7 +1,7 @@
 """Listing namespaces and pods, and resolving an exec target with human errors."""
 from __future__ import annotations
 
-from ..errors import BadRequest, NotFound, NotRunning
+from ..errors import BadRequest, Forbidden, NotFound, NotRunning
 from .clusters import ClusterRegistry
 from .conn import Target
 
@@ -10,10 +10,18 @@ __all__ = ["Target", "list_namespaces", "list_pods", "pod_names", "resolve", "su
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 
-def list_namespaces(reg: ClusterRegistry, cluster: str, headers: dict[str, str] | None = None) -> list[str]:
-    """`headers`: extra request headers (impersonation), on this call only."""
+def list_namespaces(reg: ClusterRegistry, cluster: str, headers: dict[str, str] | None = None,
+                    fallback: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """`headers`: extra request headers (impersonation), on this call only. `fallback`: the names
+    answered when the cluster refuses the listing (a console bound to some namespaces only)."""
     core = reg.core(cluster, headers)
-    items = reg.call(cluster, f"list namespaces of cluster '{cluster}'", core.list_namespace, _headers=headers).items
+    try:
+        items = reg.call(cluster, f"list namespaces of cluster '{cluster}'", core.list_namespace,
+                         _headers=headers).items
+    except Forbidden:
+        if not fallback:
+            raise
+        return sorted(set(fallback))
     return sorted(ns.metadata.name for ns in items)
 
 
