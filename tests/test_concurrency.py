@@ -100,3 +100,30 @@ def test_simultaneous_downloads_succeed_or_are_refused_with_429(make_server):
     downloads = [e for e in audit_events(srv, http, "file.download") if e["event"] == "file.download"]
     assert len(downloads) == statuses[200]
     assert "could not store audit event" not in srv.log() and "TimeoutError" not in srv.log()
+
+
+def test_followed_logs_hold_no_database_connection(make_server):
+    """20 followed logs stay open (more than the pool's 5 + 10), and a normal request still answers at once.
+
+    (Flask ends the view's database session when the view returns; the stream runs in a fresh
+    context. Opening the log, which may wait up to the idle timeout, is checked by
+    tests/unit/test_database_holds.py.)
+    """
+    srv = make_server()
+    http = login(srv)
+    url = f"{srv.url}/api/clusters/kws-local/namespaces/demo/pods/web-1/logs"
+    cookies = http.cookies.get_dict()
+    follows: list[requests.Response] = []
+    try:
+        for _ in range(20):
+            r = requests.get(url, params={"container": "web", "follow": "1", "tail": "1"}, cookies=cookies,
+                             stream=True, timeout=20)
+            assert r.status_code == 200, r.text
+            assert "demo/web-1/web line" in next(r.iter_lines(decode_unicode=True))   # streaming, still open
+            follows.append(r)
+        assert http.get(f"{srv.url}/api/clusters", timeout=20).status_code == 200
+        assert http.get(f"{srv.url}/api/stats", timeout=20).json()["database"]["checked_out"] == 0
+    finally:
+        for r in follows:
+            r.close()
+    assert "TimeoutError" not in srv.log()
