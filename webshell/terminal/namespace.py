@@ -12,7 +12,7 @@ from flask_socketio import Namespace
 
 from .. import access, internals, metrics
 from ..auth import sockets as sockauth
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
+from ..errors import BadRequest, Forbidden, InternalError, NotFound, Unauthorized, WebshellError
 from ..extensions import login_manager, socketio
 from . import validate
 from .guard import Identity
@@ -60,7 +60,7 @@ def _answer(fn):
             return {"ok": False, "error": e.to_dict()}
         except Exception:  # noqa: BLE001 - a bad event never takes the server down
             log.exception("terminal event %s failed", event)
-            return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+            return {"ok": False, "error": InternalError("internal error").to_dict()}
     wrapper.__name__ = fn.__name__
     return wrapper
 
