@@ -67,11 +67,15 @@ class Config:
         self.PROBE_TIMEOUT = _float("PROBE_TIMEOUT", 5.0)        # wait this long for a new shell's PID
         self.HANGUP_GRACE = _float("HANGUP_GRACE", 2.0)          # SIGHUP, then SIGKILL after this long
         self.SHUTDOWN_TIMEOUT = _float("SHUTDOWN_TIMEOUT", 10.0)  # hang-ups on SIGTERM wait at most this
+        self.PROBE_POLL = _float("PROBE_POLL", 0.01)             # a new shell's probe looks for output this often
+        self.POLL_INTERVAL = _float("POLL_INTERVAL", 0.05)       # other waits (shutdown, upload watch, hang-up batches)
+        self.KUBE_RETRY_PAUSE = _float("KUBE_RETRY_PAUSE", 0.2)  # before retrying a call whose connection broke
         # Debug containers for images without a shell (rules need --debug)
         self.DEBUG_IMAGE = _env("DEBUG_IMAGE", "kws.local/busybox:1")   # the local cluster's busybox image
         self.DEBUG_START_TIMEOUT = _float("DEBUG_START_TIMEOUT", 60.0)    # seconds until it runs (image pull)
         # File transfer
         self.TRANSFER_CHUNK = _int("TRANSFER_CHUNK", 128 * 1024)
+        self.STDERR_SETTLE = _float("STDERR_SETTLE", 1.0)        # a failing upload's message: wait for its end
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)
         self.MAX_TRANSFERS = _int("MAX_TRANSFERS", 16)
         self.TRANSFER_RETRIES = _int("TRANSFER_RETRIES", 3)

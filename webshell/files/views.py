@@ -205,7 +205,8 @@ def upload_one(cluster: str, namespace: str, pod: str):
         raise TooLarge(f"{size} bytes is more than the limit of {cfg['MAX_UPLOAD_BYTES']} bytes")
     slot = _take(conn, path, "upload", size=size)
     try:
-        done = transfer.upload(conn, path, size, _body(cfg["TRANSFER_CHUNK"]), mkdirs=request.args.get("mkdirs") == "1")
+        done = transfer.upload(conn, path, size, _body(cfg["TRANSFER_CHUNK"]), transfer.Timing.from_config(cfg),
+                               mkdirs=request.args.get("mkdirs") == "1")
     except WebshellError as e:
         access.audit("file.upload.failed", current_user, **_where(conn, path), size=size, error=e.code)
         raise
@@ -231,6 +232,7 @@ def upload_many(cluster: str, namespace: str, pod: str):
                                     cfg["MAX_UPLOAD_BYTES"], cfg["MAX_UPLOAD_FILES"], cfg["TRANSFER_TMPDIR"] or None):
             dest = directory.rstrip("/") + "/" + part.relpath
             done = transfer.upload(conn, dest, part.size, multipart.read_chunks(part.body, cfg["TRANSFER_CHUNK"]),
+                                   transfer.Timing.from_config(cfg),
                                    below=directory)   # never through a symbolic link below `directory`
             access.audit("file.upload", current_user, **_where(conn, dest), size=done.size, sha256=done.sha256)
             results.append(done.to_dict())

@@ -30,8 +30,9 @@ HangUp = Callable[[dict, int], bool]
 class ReplicaLink:
     def __init__(self, state: ReplicaState, max_sessions: int, max_per_user: int,
                  spawn: Callable, sleep: Callable[[float], None], hang_up: HangUp, audit: Callable[..., None],
-                 concurrency: int = 32):
+                 concurrency: int = 32, poll_interval: float = 0.05):
         self.state, self.name = state, state.name
+        self.poll_interval = poll_interval   # KWS_POLL_INTERVAL: how often a batch of hang-ups is looked at
         self.max_sessions, self.max_per_user = max_sessions, max_per_user
         self._spawn, self._sleep, self._hang_up, self._audit = spawn, sleep, hang_up, audit
         self.concurrency = max(1, concurrency)   # hang-ups of a lost replica's shells at once
@@ -223,7 +224,7 @@ class ReplicaLink:
                 self._spawn(one, sid, records[sid])
             # Wait by polling: engine.io's eventlet task join() returns at once for a greenlet not yet started.
             while not all(sid in gone for sid in batch):
-                self._sleep(0.05)
+                self._sleep(self.poll_interval)
         return gone
 
     def _listen_forever(self) -> None:

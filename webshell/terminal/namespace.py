@@ -104,7 +104,6 @@ class TerminalNamespace(Namespace):
         except Unauthorized as e:
             log.info("socket refused: %s sid=%s", e.message, request.sid)
             raise ConnectionRefusedError(e.message) from None
-        internals.no_delay(request.environ)
         self.service.connected(request.sid, Identity(user.get_id(), user.username, token_id,
                                                      sockauth.login_version(token_id)))
 
@@ -282,7 +281,7 @@ def _replica_link(cfg, service: TerminalService, starter):
     state = ReplicaState(cfg["MESSAGE_QUEUE"], cfg["REPLICA_NAME"], cfg["REPLICA_LEASE"], cfg["REDIS_PREFIX"])
     runtime = SocketIORuntime()
     link = ReplicaLink(state, cfg["MAX_SESSIONS"], cfg["MAX_SESSIONS_PER_USER"], runtime.spawn, runtime.sleep,
-                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"])
+                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"], cfg["POLL_INTERVAL"])
     link.handlers.update(
         terminate=lambda session, by_name="", reason="": service.terminate_here(session, by_name, reason),
         end_user=lambda uid, reason: service.end_user(uid, reason),
