@@ -23,3 +23,13 @@ def test_only_errors_py_builds_a_json_error_body():
     found = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "webshell").rglob("*.py") if p.name != "errors.py"
              for n, line in enumerate(p.read_text().splitlines(), 1) if by_hand.search(line)]
     assert not found, f"JSON error bodies written by hand (use errors.error_json): {found}"
+
+
+def test_how_an_exec_runs_is_given_by_keyword():
+    """ExecStream.open: where and what by position, the five options (tty, timeout, ...) only by name."""
+    import inspect
+
+    from webshell.kube.execstream import ExecStream
+    params = inspect.signature(ExecStream.open).parameters.values()
+    by_name = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert by_name == ["tty", "timeout", "stdin", "stderr", "headers"]
