@@ -60,6 +60,7 @@ class Config:
         self.INTERRUPT_TAIL_BYTES = _int("INTERRUPT_TAIL_BYTES", 16384)  # skipped output's end shown
         self.INTERRUPT_FLOOD_BYTES = _int("INTERRUPT_FLOOD_BYTES", 65536)  # pending output that is a flood
         self.OUTPUT_LAG = _float("OUTPUT_LAG", 1.0)                    # seconds of output queued per client
+        self.PUMP_WAKE = _float("PUMP_WAKE", 1.0)      # a terminal's sender looks again at least this often
         self.EXEC_RECV_BUFFER_MIN = _int("EXEC_RECV_BUFFER_MIN", 64 * 1024)
         self.EXEC_RECV_BUFFER_MAX = _int("EXEC_RECV_BUFFER_MAX", 1024 * 1024)
         self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)
@@ -140,6 +141,7 @@ class Config:
         self.REPLICA_NAME = _env("REPLICA_NAME", "") or __import__("socket").gethostname()   # = affinity cookie value
         self.REPLICA_LEASE = _float("REPLICA_LEASE", 15.0)       # seconds a silent replica's shells outlive it
         self.REPLICA_REAP_CONCURRENCY = _int("REPLICA_REAP_CONCURRENCY", 32)   # a lost replica's hang-ups at once
+        self.REPLICA_LISTEN_TIMEOUT = _float("REPLICA_LISTEN_TIMEOUT", 1.0)   # control channel: one wait; back-off
         self.REDIS_PREFIX = _env("REDIS_PREFIX", "kws")          # keys and channels (several consoles, one Redis)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True

@@ -11,12 +11,14 @@ from webshell.kube import transfer
 def test_defaults_are_the_former_literals():
     cfg = Config()
     assert (cfg.STDERR_SETTLE, cfg.POLL_INTERVAL, cfg.PROBE_POLL, cfg.KUBE_RETRY_PAUSE) == (1.0, 0.05, 0.01, 0.2)
+    assert (cfg.PUMP_WAKE, cfg.REPLICA_LISTEN_TIMEOUT) == (1.0, 1.0)
 
 
 def test_settings_reach_the_objects_that_wait(app):
     cfg = app.config
     assert app.extensions["kws.terminal"].registry.settings.poll_interval == cfg["POLL_INTERVAL"]
     assert app.extensions["kws.clusters"].retry_pause == cfg["KUBE_RETRY_PAUSE"]
+    assert app.extensions["kws.terminal"].registry.settings.limits.pump_wake == cfg["PUMP_WAKE"]
     assert transfer.Timing.from_config(cfg) == transfer.Timing(cfg["STDERR_SETTLE"], cfg["POLL_INTERVAL"])
 
 

@@ -281,7 +281,8 @@ def _replica_link(cfg, service: TerminalService, starter):
     state = ReplicaState(cfg["MESSAGE_QUEUE"], cfg["REPLICA_NAME"], cfg["REPLICA_LEASE"], cfg["REDIS_PREFIX"])
     runtime = SocketIORuntime()
     link = ReplicaLink(state, cfg["MAX_SESSIONS"], cfg["MAX_SESSIONS_PER_USER"], runtime.spawn, runtime.sleep,
-                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"], cfg["POLL_INTERVAL"])
+                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"], cfg["POLL_INTERVAL"],
+                       cfg["REPLICA_LISTEN_TIMEOUT"])
     link.handlers.update(
         terminate=lambda session, by_name="", reason="": service.terminate_here(session, by_name, reason),
         end_user=lambda uid, reason: service.end_user(uid, reason),
