@@ -160,7 +160,7 @@ SKIPPED_JS = """() => { const t = [...window.kws.tabs.values()][0]; const b = t.
 
 
 def _chromium_trial(browser, server, command: str, flood_s: float, timeout: float) -> dict:
-    from tests.helpers import ADMIN_PASSWORD
+    from localcluster.console import ADMIN_PASSWORD
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.set_default_timeout(60000)
     page = ctx.new_page()
@@ -246,7 +246,7 @@ def run(env: BenchEnv, server, cookie: str) -> dict:
 def _chromium_cell(env: BenchEnv, server, cookie: str, command: str, flood_s: float, sessions: int) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from localcluster.console import CHROMIUM, CHROMIUM_ARGS
     trials = env.sizes.interrupt_trials
     out = []
     with sync_playwright() as pw:

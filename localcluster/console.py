@@ -16,6 +16,9 @@ import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "admin-test-password"
+# Debian's Chromium, as the browser tests and benchmarks drive it through Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from localcluster import node as realnode
 from localcluster.cluster import LocalCluster
+from localcluster.console import CHROMIUM, CHROMIUM_ARGS
 
 from .helpers import ConsoleServer, Term, login
 
@@ -102,10 +103,6 @@ def _warnings_are_errors():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
         yield
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
         from . import internals
         internals.fast_eventlet_websocket_unmask()     # every client frame: docs/PERFORMANCE.md
 
-    from . import access, cli, errors, schema, socketlimits, vendor
+    from . import access, cli, errors, internals, schema, socketlimits, vendor
     from .admin.views import bp as admin_bp
     from .auth.throttle import LoginThrottle
     from .auth.token_views import bp as tokens_bp
@@ -63,7 +63,8 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)   # storage from RATELIMIT_STORAGE_URI (memory://, or the replicas' redis://)
     app.extensions["kws.login_throttle"] = LoginThrottle(limiter.limiter, cfg.LOGIN_MAX_FAILURES,
                                                          cfg.LOGIN_MAX_FAILURES_PER_USER, cfg.LOGIN_LOCK_SECONDS)
-    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR)
+    clusters = app.extensions["kws.clusters"] = ClusterRegistry(cfg.KUBECONFIG, cfg.KUBE_TIMEOUT, cfg.SERVICE_ACCOUNT_DIR,
+                                                                 retry_pause=cfg.KUBE_RETRY_PAUSE)
     for bp in (auth_bp, pods_bp, files_bp, vendor.bp, admin_bp, tokens_bp, logs_bp):
         app.register_blueprint(bp)
     from .auth import oidc as sso
@@ -75,9 +76,11 @@ def create_app(config: Config | None = None) -> Flask:
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
-    namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, cfg.PROBE_TIMEOUT, cfg.HANGUP_GRACE, socketio.sleep,
-                                         cfg.DEBUG_IMAGE, cfg.DEBUG_START_TIMEOUT))
+    namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, socketio.sleep, probe_timeout=cfg.PROBE_TIMEOUT,
+                                         probe_poll=cfg.PROBE_POLL, hangup_grace=cfg.HANGUP_GRACE,
+                                         debug_image=cfg.DEBUG_IMAGE, debug_start_timeout=cfg.DEBUG_START_TIMEOUT))
     socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
+    app.wsgi_app = internals.NoDelay(app.wsgi_app)   # terminals' small frames leave at once (TCP_NODELAY)
     errors.register_handlers(app)
     from . import i18n
     i18n.init_app(app)

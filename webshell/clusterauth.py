@@ -70,7 +70,8 @@ def headers_for(app: Flask, account: User, cluster: str | None) -> dict[str, str
 def rules_allow(account: User, cluster: str, namespace: str, verb: str, resource: str) -> bool:
     """Token mode: may the user `verb` `resource` in `namespace`, by a rules review with their token?
 
-    One review per user, namespace and request (cached in flask.g).
+    One review per user, namespace and request (cached in flask.g). The request's database
+    session is closed first (loaded objects stay readable), as access.done_with_database does.
     """
     cache = g.setdefault("kws_cluster_rules", {})
     key = (account.id, cluster, namespace)
@@ -81,6 +82,7 @@ def rules_allow(account: User, cluster: str, namespace: str, verb: str, resource
         except Forbidden:    # no usable token (none, or the provider is away): check() says so
             note_no_token(cluster)
             return False
+        db.session.close()      # the review is network I/O: no pooled connection is held across it
         cache[key] = kube_review.namespace_rules(app.extensions["kws.clusters"], cluster, namespace, headers)
     return kube_review.permits(cache[key], verb, resource)
 

@@ -60,6 +60,7 @@ class Config:
         self.INTERRUPT_TAIL_BYTES = _int("INTERRUPT_TAIL_BYTES", 16384)  # skipped output's end shown
         self.INTERRUPT_FLOOD_BYTES = _int("INTERRUPT_FLOOD_BYTES", 65536)  # pending output that is a flood
         self.OUTPUT_LAG = _float("OUTPUT_LAG", 1.0)                    # seconds of output queued per client
+        self.PUMP_WAKE = _float("PUMP_WAKE", 1.0)      # a terminal's sender looks again at least this often
         self.EXEC_RECV_BUFFER_MIN = _int("EXEC_RECV_BUFFER_MIN", 64 * 1024)
         self.EXEC_RECV_BUFFER_MAX = _int("EXEC_RECV_BUFFER_MAX", 1024 * 1024)
         self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)
@@ -67,11 +68,15 @@ class Config:
         self.PROBE_TIMEOUT = _float("PROBE_TIMEOUT", 5.0)        # wait this long for a new shell's PID
         self.HANGUP_GRACE = _float("HANGUP_GRACE", 2.0)          # SIGHUP, then SIGKILL after this long
         self.SHUTDOWN_TIMEOUT = _float("SHUTDOWN_TIMEOUT", 10.0)  # hang-ups on SIGTERM wait at most this
+        self.PROBE_POLL = _float("PROBE_POLL", 0.01)             # a new shell's probe looks for output this often
+        self.POLL_INTERVAL = _float("POLL_INTERVAL", 0.05)       # other waits (shutdown, upload watch, hang-up batches)
+        self.KUBE_RETRY_PAUSE = _float("KUBE_RETRY_PAUSE", 0.2)  # before retrying a call whose connection broke
         # Debug containers for images without a shell (rules need --debug)
         self.DEBUG_IMAGE = _env("DEBUG_IMAGE", "kws.local/busybox:1")   # the local cluster's busybox image
         self.DEBUG_START_TIMEOUT = _float("DEBUG_START_TIMEOUT", 60.0)    # seconds until it runs (image pull)
         # File transfer
         self.TRANSFER_CHUNK = _int("TRANSFER_CHUNK", 128 * 1024)
+        self.STDERR_SETTLE = _float("STDERR_SETTLE", 1.0)        # a failing upload's message: wait for its end
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 64 * 1024 ** 3)
         self.MAX_TRANSFERS = _int("MAX_TRANSFERS", 16)
         self.TRANSFER_RETRIES = _int("TRANSFER_RETRIES", 3)
@@ -139,6 +144,7 @@ class Config:
         self.REPLICA_NAME = _env("REPLICA_NAME", "") or __import__("socket").gethostname()   # = affinity cookie value
         self.REPLICA_LEASE = _float("REPLICA_LEASE", 15.0)       # seconds a silent replica's shells outlive it
         self.REPLICA_REAP_CONCURRENCY = _int("REPLICA_REAP_CONCURRENCY", 32)   # a lost replica's hang-ups at once
+        self.REPLICA_LISTEN_TIMEOUT = _float("REPLICA_LISTEN_TIMEOUT", 1.0)   # control channel: one wait; back-off
         self.REDIS_PREFIX = _env("REDIS_PREFIX", "kws")          # keys and channels (several consoles, one Redis)
         # Flask
         self.SESSION_COOKIE_HTTPONLY = True

@@ -93,6 +93,11 @@ class TransferFailed(WebshellError):
     code, status = "transfer_failed", 502
 
 
+class InternalError(WebshellError):
+    """An unexpected failure: the details go to the log, the client sees only this."""
+    code, status = "internal", 500
+
+
 def wants_json() -> bool:
     """The one predicate: does this request get JSON errors (the API) rather than a page?"""
     from flask import request

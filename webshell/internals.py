@@ -60,6 +60,22 @@ def no_delay(environ: dict) -> None:
         log.debug("TCP_NODELAY not set: %s", e)
 
 
+class NoDelay:
+    """WSGI middleware: every websocket upgrade's connection gets TCP_NODELAY before Socket.IO sees it.
+
+    Outermost (after Flask-SocketIO wrapped the app), so that it tunes the socket the
+    terminal's frames actually travel on, also when a client began with long-polling.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            no_delay(environ)
+        return self.app(environ, start_response)
+
+
 def websocket_unmask(data, mask, length=None, offset=0) -> bytes:
     """`data[:length]` XORed with the 4-byte websocket `mask`, starting `offset` bytes into it.
 

@@ -89,3 +89,21 @@ def test_logout_is_announced_and_ends_the_users_terminals(app, client, auth, sio
         admin_id = str(db.session.execute(db.select(User.id).filter_by(username="admin")).scalar_one())
     assert heard == [(admin_id, "logged out")]
     assert s.closed and s.close_reason == "logged out" and ack["ok"]
+
+
+def test_metrics_refusals_are_json_errors(app, client):
+    r = client.get("/metrics")
+    assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
+    app.config["METRICS_TOKEN"] = "metrics-secret"
+    r = client.get("/metrics")
+    assert r.status_code == 401 and r.json["error"]["code"] == "unauthorized"
+    assert r.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert client.get("/metrics", headers={"Authorization": "Bearer metrics-secret"}).status_code == 200
+
+
+def test_an_unexpected_failure_is_acknowledged_as_internal(app, sio, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(app.extensions["kws.terminal"], "open", broken)
+    ack = sio().emit("open", OPEN, namespace="/terminal", callback=True)
+    assert ack == {"ok": False, "error": {"code": "internal", "message": "internal error"}}

@@ -107,3 +107,23 @@ def test_eventlet_websocket_unmask_is_replaced_by_an_equal_one():
         assert RFC6455WebSocket._apply_mask(b"\x01\x02\x03\x04", [1, 2, 3, 4]) == b"\x00\x00\x00\x00"   # a list too
     finally:
         RFC6455WebSocket._apply_mask = original
+
+
+def test_a_websocket_upgrade_gets_tcp_nodelay_before_socketio_sees_it(app):
+    """The app's outermost WSGI layer tunes the upgrade's own connection; other requests are left alone."""
+    from werkzeug.test import EnvironBuilder
+
+    def request(**headers):
+        tcp = socket.socket()
+        env = EnvironBuilder(path="/socket.io/", query_string="EIO=4&transport=websocket", headers=headers).get_environ()
+        env["werkzeug.socket"] = tcp
+        try:
+            try:
+                app.wsgi_app(env, lambda status, hdrs, exc_info=None: None)
+            except Exception:  # noqa: BLE001 - no real websocket behind this environ: only the tuning matters
+                pass
+            return tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        finally:
+            tcp.close()
+    assert request(Upgrade="websocket", Connection="Upgrade") == 1
+    assert request() == 0

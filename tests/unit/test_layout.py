@@ -1,4 +1,4 @@
-"""The README's Layout section names every module of the package."""
+"""The README's Layout section names every module of the package; code shapes kept in one place."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,3 +14,22 @@ def test_readme_layout_lists_every_module():
                      if p.name != "__init__.py" or p.parent.name == "webshell")
     missing = [m for m in modules if m not in layout]
     assert not missing, f"README Layout does not list: {missing}"
+
+
+def test_only_errors_py_builds_a_json_error_body():
+    """Every {"error": {"code", "message"}} comes from errors.error_json: one shape, one place."""
+    import re
+    by_hand = re.compile(r"""jsonify\(\s*error\s*=|["']error["']\s*:\s*\{\s*["']code["']""")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "webshell").rglob("*.py") if p.name != "errors.py"
+             for n, line in enumerate(p.read_text().splitlines(), 1) if by_hand.search(line)]
+    assert not found, f"JSON error bodies written by hand (use errors.error_json): {found}"
+
+
+def test_how_an_exec_runs_is_given_by_keyword():
+    """ExecStream.open: where and what by position, the five options (tty, timeout, ...) only by name."""
+    import inspect
+
+    from webshell.kube.execstream import ExecStream
+    params = inspect.signature(ExecStream.open).parameters.values()
+    by_name = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert by_name == ["tty", "timeout", "stdin", "stderr", "headers"]

@@ -16,7 +16,7 @@ from .fakes import FakeStarter, FakeTransport, ThreadRuntime, wait_until
 
 def settings(**kw) -> Settings:
     base = dict(allowed_commands=[["top"]], grace=60.0, limits=Limits(4096, 65536, 1024), max_sessions=10,
-                max_per_user=3, pod_check_interval=0.05, shutdown_timeout=2.0)
+                max_per_user=3, pod_check_interval=0.05, shutdown_timeout=2.0, poll_interval=0.05)
     return Settings(**{**base, **kw})
 
 

@@ -181,6 +181,8 @@ def bearer_token(user: User) -> str | None:
     """The user's ID token for the API server, refreshed when it expires within KWS_OIDC_REFRESH_MARGIN.
 
     None when the user has no SSO login (or it ended): the cluster cannot be called as them.
+    The request's database session is closed before the provider is called (loaded objects
+    stay readable).
     """
     ident = _newest_identity(user)
     if ident is None or not ident.id_token or ident.provider not in current_app.extensions["kws.oidc_providers"]:
@@ -192,24 +194,33 @@ def bearer_token(user: User) -> str | None:
         return ident.id_token
     if not ident.refresh_token:
         return None
-    client = _client(ident.provider)
+    ident_id, provider, subject, refresh = ident.id, ident.provider, ident.subject, ident.refresh_token
+    username = user.username
+    db.session.close()      # the provider is network I/O: no pooled connection is held across it
+    client = _client(provider)
     try:
-        token = client.fetch_access_token(grant_type="refresh_token", refresh_token=ident.refresh_token)
+        token = client.fetch_access_token(grant_type="refresh_token", refresh_token=refresh)
         claims = client.parse_id_token(token, nonce=None)
     except RequestException as e:      # the provider is unreachable now: try again at the next call
-        log.warning("sso: cannot refresh the token of %s: %s unreachable: %s", user.username, ident.provider, e)
+        log.warning("sso: cannot refresh the token of %s: %s unreachable: %s", username, provider, e)
         return None
     except (OAuthError, ValueError) as e:
-        log.info("sso: refreshing the token of %s at %s refused: %s", user.username, ident.provider, e)
-        ident.id_token = ident.refresh_token = None     # the login at the provider ended: no more pass-through
-        db.session.commit()
+        log.info("sso: refreshing the token of %s at %s refused: %s", username, provider, e)
+        ident = db.session.get(OidcIdentity, ident_id)
+        if ident is not None:       # the login at the provider ended: no more pass-through
+            ident.id_token = ident.refresh_token = None
+            db.session.commit()
         return None
-    if not claims or str(claims.get("sub")) != ident.subject:
+    if not claims or str(claims.get("sub")) != subject:
+        return None
+    ident = db.session.get(OidcIdentity, ident_id)       # read again: the user may have logged out meanwhile
+    if ident is None or ident.refresh_token is None:
         return None
     _store_tokens(ident, token, claims)
+    fresh = ident.id_token
     db.session.commit()
-    log.info("sso: refreshed the ID token of %s at %s", user.username, ident.provider)
-    return ident.id_token
+    log.info("sso: refreshed the ID token of %s at %s", username, provider)
+    return fresh
 
 
 def sign_out(user: User) -> dict | None:

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
 from werkzeug.exceptions import ClientDisconnected
 
 from .. import access, names
-from ..errors import BadRequest, Forbidden, TransferFailed, WebshellError, error_json
+from ..errors import BadRequest, Forbidden, LimitReached, TransferFailed, WebshellError, error_json
 from ..extensions import csrf
 from ..kube import download as dl
 from ..kube import listing, pods, transfer
@@ -35,6 +35,15 @@ def _slots() -> Slots:
         limit = current_app.config["MAX_TRANSFERS"]
         slots = current_app.extensions["kws.transfers"] = SharedSlots(limit, state) if state else Slots(limit)
     return slots
+
+
+def _take(conn: Conn, path: str, event: str, **fields):
+    """A transfer slot; beyond MAX_TRANSFERS, LimitReached (429) audited as `file.<event>.failed`."""
+    try:
+        return _slots().take()
+    except LimitReached as e:
+        access.audit(f"file.{event}.failed", current_user, **_where(conn, path), **fields, error=e.code)
+        raise
 
 
 def _conn(cluster: str, namespace: str, pod: str, action: str, path: str, event: str | None = None) -> Conn:
@@ -92,7 +101,7 @@ def download(cluster: str, namespace: str, pod: str):
     fmt = request.args.get("archive", "tar")
     if fmt not in ("tar", "tar.gz"):
         raise BadRequest("archive must be `tar` or `tar.gz`")
-    slot = _slots().take()
+    slot = _take(conn, path, "download")
     try:
         d = dl.Download(conn, path, current_app.config["TRANSFER_RETRIES"]).open()
         if d.info is None:
@@ -195,9 +204,10 @@ def upload_one(cluster: str, namespace: str, pod: str):
         raise LengthRequired("send the body with a Content-Length (or the `size` query parameter)")
     if size > cfg["MAX_UPLOAD_BYTES"]:
         raise TooLarge(f"{size} bytes is more than the limit of {cfg['MAX_UPLOAD_BYTES']} bytes")
-    slot = _slots().take()
+    slot = _take(conn, path, "upload", size=size)
     try:
-        done = transfer.upload(conn, path, size, _body(cfg["TRANSFER_CHUNK"]), mkdirs=request.args.get("mkdirs") == "1")
+        done = transfer.upload(conn, path, size, _body(cfg["TRANSFER_CHUNK"]), transfer.Timing.from_config(cfg),
+                               mkdirs=request.args.get("mkdirs") == "1")
     except WebshellError as e:
         access.audit("file.upload.failed", current_user, **_where(conn, path), size=size, error=e.code)
         raise
@@ -216,13 +226,14 @@ def upload_many(cluster: str, namespace: str, pod: str):
     boundary = request.mimetype_params.get("boundary")
     if request.mimetype != "multipart/form-data" or not boundary:
         raise BadRequest("send multipart/form-data with one part per file")
-    slot = _slots().take()
+    slot = _take(conn, directory, "upload", completed=0)
     results: list[dict] = []
     try:
         for part in multipart.parts(request.stream, boundary.encode("latin-1"), cfg["TRANSFER_CHUNK"],
                                     cfg["MAX_UPLOAD_BYTES"], cfg["MAX_UPLOAD_FILES"], cfg["TRANSFER_TMPDIR"] or None):
             dest = directory.rstrip("/") + "/" + part.relpath
             done = transfer.upload(conn, dest, part.size, multipart.read_chunks(part.body, cfg["TRANSFER_CHUNK"]),
+                                   transfer.Timing.from_config(cfg),
                                    below=directory)   # never through a symbolic link below `directory`
             access.audit("file.upload", current_user, **_where(conn, dest), size=done.size, sha256=done.sha256)
             results.append(done.to_dict())

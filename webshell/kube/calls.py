@@ -21,7 +21,6 @@ from .apierrors import translate
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _BROKEN = (ProtocolError, http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
-_RETRY_PAUSE = 0.2
 
 
 def not_answering(cluster: str, what: str) -> ClusterUnavailable:
@@ -30,18 +29,21 @@ def not_answering(cluster: str, what: str) -> ClusterUnavailable:
 
 
 def call(cluster: str, address: str, timeout: float, what: str, fn: Callable[..., T], *args,
-         missing: str | None = None, **kwargs) -> T:
-    """`fn(*args, _request_timeout=<what is left>, **kwargs)`, within `timeout` seconds in all."""
+         missing: str | None = None, pause: float, **kwargs) -> T:
+    """`fn(*args, _request_timeout=<what is left>, **kwargs)`, within `timeout` seconds in all.
+
+    A broken connection is tried again after `pause` seconds (KWS_KUBE_RETRY_PAUSE) while time is left.
+    """
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         try:
             return fn(*args, _request_timeout=max(left, 0.05), **kwargs)
         except _BROKEN as e:
-            if deadline - time.monotonic() > _RETRY_PAUSE + 0.05:
+            if deadline - time.monotonic() > pause + 0.05:
                 log.info("cluster %s (%s): connection broke while trying to %s, trying again: %s",
                          cluster, address, what, e)
-                time.sleep(_RETRY_PAUSE)
+                time.sleep(pause)
                 continue
             raise _unreachable(cluster, address, what, e) from None
         except Exception as e:  # noqa: BLE001 - translated

@@ -21,9 +21,11 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 class ClusterRegistry:
     """Named clusters and one cached ApiClient each."""
 
-    def __init__(self, kubeconfig: str, timeout: float, service_account_dir: str = SERVICE_ACCOUNT_DIR):
+    def __init__(self, kubeconfig: str, timeout: float, service_account_dir: str = SERVICE_ACCOUNT_DIR,
+                 retry_pause: float = 0.2):
         self.kubeconfig = kubeconfig
         self.timeout = timeout
+        self.retry_pause = retry_pause      # KWS_KUBE_RETRY_PAUSE: before retrying a call whose connection broke
         self.service_account_dir = Path(service_account_dir)   # in-cluster: token and ca.crt
         self._clients: dict[tuple[str, bool], client.ApiClient] = {}
         self._lock = threading.Lock()
@@ -81,7 +83,8 @@ class ClusterRegistry:
     def call(self, cluster: str, what: str, fn, *args, missing: str | None = None, **kwargs):
         """Run one API call on `cluster` within KWS_KUBE_TIMEOUT, retries included (kube.calls)."""
         from .calls import call
-        return call(cluster, self.address(cluster), self.timeout, what, fn, *args, missing=missing, **kwargs)
+        return call(cluster, self.address(cluster), self.timeout, what, fn, *args, missing=missing,
+                    pause=self.retry_pause, **kwargs)
 
     def address(self, name: str) -> str:
         """The API server's URL: for the log, never for users."""

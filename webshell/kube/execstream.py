@@ -51,10 +51,15 @@ class ExecStream:
 
     @classmethod
     @metrics.EXEC_CONNECT.time()
-    def open(cls, api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str],
+    def open(cls, api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str], *,
              tty: bool, timeout: float, stdin: bool = True, stderr: bool = True,
              headers: dict[str, str] | None = None) -> "ExecStream":
-        """Start `argv` in the container; raises webshell errors when the server refuses."""
+        """Start `argv` in the container; raises webshell errors when the server refuses.
+
+        Where (namespace, pod, container) and what (argv) are positional; how is by keyword:
+        `tty`, `timeout` (connect), `stdin`/`stderr` (channels wanted), `headers` (impersonation
+        or the user's token). Conn.exec is the one caller in the code.
+        """
         cfg = api.configuration
         query = [("command", a) for a in argv] + [
             ("container", container), ("stdin", _b(stdin)), ("stdout", "true"),

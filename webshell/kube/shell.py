@@ -61,11 +61,11 @@ def _why(output: bytes, reason: str) -> str:
 class ShellStarter:
     """Starts terminals in the clusters of a registry."""
 
-    def __init__(self, clusters: ClusterRegistry, shells: list[str], probe_timeout: float,
-                 hangup_grace: float, sleep: Callable[[float], None], debug_image: str = "kws.local/busybox:1",
-                 debug_start_timeout: float = 60.0):
-        self.clusters, self.shells = clusters, shells
-        self.probe_timeout, self.hangup_grace, self._sleep = probe_timeout, hangup_grace, sleep
+    def __init__(self, clusters: ClusterRegistry, shells: list[str], sleep: Callable[[float], None], *,
+                 probe_timeout: float, probe_poll: float, hangup_grace: float, debug_image: str,
+                 debug_start_timeout: float):
+        self.clusters, self.shells, self._sleep = clusters, shells, sleep
+        self.probe_timeout, self.probe_poll, self.hangup_grace = probe_timeout, probe_poll, hangup_grace
         self.debug_image, self.debug_start_timeout = debug_image, debug_start_timeout
 
     def start(self, cluster: str, namespace: str, pod: str, container: str | None,
@@ -97,7 +97,7 @@ class ShellStarter:
         out = frames.ExecOutput()
         while time.monotonic() < deadline:
             if not stream.readable_now():
-                self._sleep(0.01)
+                self._sleep(self.probe_poll)
                 continue
             alive = stream.read_into(out)
             if out.done:     # the program ended (or never started), or the stream closed

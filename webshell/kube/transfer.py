@@ -20,7 +20,6 @@ from ..errors import BadRequest, TransferFailed, WebshellError
 from .remote import Conn, Remote, SymlinkRefused, operand
 
 log = logging.getLogger(__name__)
-STDERR_SETTLE = 1.0     # seconds to wait for the end of a failing writer's message
 
 # $1 destination, $2 temporary (same directory), $3 size, $4 "1" to create the directory (mkdir -p),
 # "2" for a part of a folder upload, $5 the directory; for "2", $6 the upload's target directory and
@@ -101,7 +100,19 @@ def temp_name(dest: str) -> str:
     return posixpath.join(directory, name) if directory else name
 
 
-def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bool = False,
+@dataclass(frozen=True)
+class Timing:
+    """How long a failing writer's message may take to end (`settle`), how often the watch looks (`poll`)."""
+
+    settle: float
+    poll: float
+
+    @classmethod
+    def from_config(cls, cfg) -> "Timing":
+        return cls(settle=cfg["STDERR_SETTLE"], poll=cfg["POLL_INTERVAL"])
+
+
+def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], timing: Timing, mkdirs: bool = False,
            below: str | None = None) -> Uploaded:
     """Write exactly `size` bytes from `chunks` to `dest`; raise unless verified and renamed.
 
@@ -120,7 +131,7 @@ def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bo
         rel = check_relative(dest[len(base.rstrip("/")) + 1:])
         args[3:] = ["2", operand(directory), operand(base), posixpath.dirname(rel)]
     try:
-        return _upload(conn, dest, size, chunks, tmp, args, what)
+        return _upload(conn, dest, size, chunks, tmp, args, what, timing)
     except SymlinkRefused as e:
         link = "/".join(rel.split("/")[:e.depth]) or rel
         raise SymlinkRefused(f"refused '{rel}': '{link}' below '{below}' is a symbolic link, and a folder "
@@ -128,7 +139,7 @@ def upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], mkdirs: bo
 
 
 def _upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], tmp: str, args: list[str],
-            what: str) -> Uploaded:
+            what: str, timing: Timing) -> Uploaded:
     remote = Remote.start(conn, UPLOAD, args, what, dest, stdin=True)
     pids: list[str] = []
     try:
@@ -136,7 +147,7 @@ def _upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], tmp: str,
         if len(parts) != 3 or parts[0] != b"pid" or not all(p.isdigit() for p in parts[1:]):
             raise TransferFailed("unexpected answer from the container before the upload")
         pids = [p.decode() for p in parts[1:]]
-        digest = _send(remote, size, chunks)
+        digest = _send(remote, size, chunks, timing)
         done = remote.line().split()
         if len(done) != 3 or done[0] != b"done":
             raise TransferFailed("unexpected answer from the container after the upload")
@@ -161,11 +172,11 @@ def _upload(conn: Conn, dest: str, size: int, chunks: Iterable[bytes], tmp: str,
             _cleanup(conn, pids, tmp)
 
 
-def _send(remote: Remote, size: int, chunks: Iterable[bytes]) -> str:
+def _send(remote: Remote, size: int, chunks: Iterable[bytes], timing: Timing) -> str:
     """Stream the body; stop early (and raise) if the container's writer fails meanwhile."""
     h = hashlib.sha256()
     sent = 0
-    failed = _watch(remote)
+    failed = _watch(remote, timing)
     try:
         for chunk in chunks:
             if not chunk:
@@ -199,7 +210,7 @@ class _Watch(threading.Event):
             self.thread.join()
 
 
-def _watch(remote: Remote) -> _Watch:
+def _watch(remote: Remote, timing: Timing) -> _Watch:
     """While sending, one reader notices a writer that died (disk full) and sees its answer."""
     ev = _Watch()
 
@@ -208,11 +219,11 @@ def _watch(remote: Remote) -> _Watch:
         since = 0.0               # when stderr began: the rest of its line may be a frame behind
         while not ev.stopped.is_set():
             if remote.status is not None or (remote.stderr and (
-                    remote.stderr.endswith(b"\n") or time.monotonic() - since > STDERR_SETTLE)):
+                    remote.stderr.endswith(b"\n") or time.monotonic() - since > timing.settle)):
                 ev.set()
                 return
             if not remote.stream.readable_now():
-                ev.stopped.wait(0.05)
+                ev.stopped.wait(timing.poll)
                 continue
             if not remote.pull():         # this reader owns the stream while the body is sent
                 ev.set()

@@ -74,8 +74,9 @@ def read(cluster: str, namespace: str, pod: str):
         raise BadRequest("a download cannot follow the log: drop `follow`")
     reg: ClusterRegistry = current_app.extensions["kws.clusters"]
     cfg = current_app.config
-    stream = logs.open_logs(reg, cluster, namespace, pod, opts, cfg["LOGS_CHUNK"], cfg["LOGS_IDLE_SECONDS"],
-                            access.impersonation(current_user, cluster))
+    headers = access.impersonation(current_user, cluster)
+    access.done_with_database()     # a followed log can run for minutes: it holds no pooled connection
+    stream = logs.open_logs(reg, cluster, namespace, pod, opts, cfg["LOGS_CHUNK"], cfg["LOGS_IDLE_SECONDS"], headers)
     access.audit("logs.read", current_user, cluster=cluster, namespace=namespace, pod=pod,
                  container=opts.container, follow=opts.follow, previous=opts.previous, download=download)
     resp = Response(stream_with_context(iter(stream)), mimetype="text/plain")

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from .. import metrics
+from ..errors import error_json
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,11 @@ def metrics_page():
     if token:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            resp = jsonify(error={"code": "unauthorized", "message": "send the metrics token as a Bearer token"})
-            resp.status_code, resp.headers["WWW-Authenticate"] = 401, 'Bearer realm="metrics"'
+            resp = error_json("unauthorized", "send the metrics token as a Bearer token", 401)
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return resp
     elif not cfg["METRICS"]:
-        return jsonify(error={"code": "not_found", "message": "metrics are off (KWS_METRICS=1 or KWS_METRICS_TOKEN)"}), 404
+        return error_json("not_found", "metrics are off (KWS_METRICS=1 or KWS_METRICS_TOKEN)", 404)
     return Response(generate_latest(metrics.REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -30,8 +30,10 @@ HangUp = Callable[[dict, int], bool]
 class ReplicaLink:
     def __init__(self, state: ReplicaState, max_sessions: int, max_per_user: int,
                  spawn: Callable, sleep: Callable[[float], None], hang_up: HangUp, audit: Callable[..., None],
-                 concurrency: int = 32):
+                 concurrency: int = 32, poll_interval: float = 0.05, listen_timeout: float = 1.0):
         self.state, self.name = state, state.name
+        self.poll_interval = poll_interval   # KWS_POLL_INTERVAL: how often a batch of hang-ups is looked at
+        self.listen_timeout = listen_timeout   # KWS_REPLICA_LISTEN_TIMEOUT: one wait for a message; back-off
         self.max_sessions, self.max_per_user = max_sessions, max_per_user
         self._spawn, self._sleep, self._hang_up, self._audit = spawn, sleep, hang_up, audit
         self.concurrency = max(1, concurrency)   # hang-ups of a lost replica's shells at once
@@ -223,7 +225,7 @@ class ReplicaLink:
                 self._spawn(one, sid, records[sid])
             # Wait by polling: engine.io's eventlet task join() returns at once for a greenlet not yet started.
             while not all(sid in gone for sid in batch):
-                self._sleep(0.05)
+                self._sleep(self.poll_interval)
         return gone
 
     def _listen_forever(self) -> None:
@@ -231,14 +233,14 @@ class ReplicaLink:
             try:
                 pubsub = self.state.subscribe()
                 while not self._stopping:
-                    msg = pubsub.get_message(timeout=1.0)
+                    msg = pubsub.get_message(timeout=self.listen_timeout)
                     if msg is None:
                         self._sleep(0)
                         continue
                     self.handle(msg["data"])
             except Exception:  # noqa: BLE001 - reconnect after a Redis failure
                 log.exception("replica control channel failed; resubscribing")
-                self._sleep(1.0)
+                self._sleep(self.listen_timeout)
 
     def handle(self, raw: bytes | str) -> None:
         msg = json.loads(raw)

@@ -1,6 +1,6 @@
 """Live sessions seen by admins: recording every session, and read-only watchers.
 
-The namespace tells this hub when a session starts and ends; the hub sets the
+The terminal service tells this hub when a session starts and ends; the hub sets the
 session's tap, which feeds the recording and every watching admin socket. Watchers
 are never the session's client: input from them is refused like any non-owner's.
 """

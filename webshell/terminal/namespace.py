@@ -12,7 +12,7 @@ from flask_socketio import Namespace
 
 from .. import access, internals, metrics
 from ..auth import sockets as sockauth
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, WebshellError
+from ..errors import BadRequest, Forbidden, InternalError, NotFound, Unauthorized, WebshellError
 from ..extensions import login_manager, socketio
 from . import validate
 from .guard import Identity
@@ -60,7 +60,7 @@ def _answer(fn):
             return {"ok": False, "error": e.to_dict()}
         except Exception:  # noqa: BLE001 - a bad event never takes the server down
             log.exception("terminal event %s failed", event)
-            return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+            return {"ok": False, "error": InternalError("internal error").to_dict()}
     wrapper.__name__ = fn.__name__
     return wrapper
 
@@ -104,7 +104,6 @@ class TerminalNamespace(Namespace):
         except Unauthorized as e:
             log.info("socket refused: %s sid=%s", e.message, request.sid)
             raise ConnectionRefusedError(e.message) from None
-        internals.no_delay(request.environ)
         self.service.connected(request.sid, Identity(user.get_id(), user.username, token_id,
                                                      sockauth.login_version(token_id)))
 
@@ -282,7 +281,8 @@ def _replica_link(cfg, service: TerminalService, starter):
     state = ReplicaState(cfg["MESSAGE_QUEUE"], cfg["REPLICA_NAME"], cfg["REPLICA_LEASE"], cfg["REDIS_PREFIX"])
     runtime = SocketIORuntime()
     link = ReplicaLink(state, cfg["MAX_SESSIONS"], cfg["MAX_SESSIONS_PER_USER"], runtime.spawn, runtime.sleep,
-                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"])
+                       starter.hang_up_pid, access.audit, cfg["REPLICA_REAP_CONCURRENCY"], cfg["POLL_INTERVAL"],
+                       cfg["REPLICA_LISTEN_TIMEOUT"])
     link.handlers.update(
         terminate=lambda session, by_name="", reason="": service.terminate_here(session, by_name, reason),
         end_user=lambda uid, reason: service.end_user(uid, reason),

@@ -48,7 +48,8 @@ class Settings:
     max_sessions: int
     max_per_user: int
     pod_check_interval: float
-    shutdown_timeout: float = 10.0
+    shutdown_timeout: float
+    poll_interval: float        # how often shutdown looks at the hang-ups still running
 
     @classmethod
     def from_config(cls, cfg: dict) -> "Settings":
@@ -56,7 +57,8 @@ class Settings:
                    grace=cfg["SESSION_GRACE"],
                    limits=Limits.from_config(cfg),
                    max_sessions=cfg["MAX_SESSIONS"], max_per_user=cfg["MAX_SESSIONS_PER_USER"],
-                   pod_check_interval=cfg["POD_CHECK_INTERVAL"], shutdown_timeout=cfg["SHUTDOWN_TIMEOUT"])
+                   pod_check_interval=cfg["POD_CHECK_INTERVAL"], shutdown_timeout=cfg["SHUTDOWN_TIMEOUT"],
+                   poll_interval=cfg["POLL_INTERVAL"])
 
 
 class SessionRegistry:
@@ -162,7 +164,7 @@ class SessionRegistry:
             s.wait_finished(max(0.0, deadline - time.monotonic()))
         # Sessions closed just before shutdown left the registry already; their hang-ups count too.
         while TerminalSession.running["hangups"] > 0 and time.monotonic() < deadline:
-            self.runtime.sleep(0.05)
+            self.runtime.sleep(self.settings.poll_interval)
         if TerminalSession.running["hangups"]:
             log.warning("shutdown: %s hang-ups still pending after %ss", TerminalSession.running["hangups"], timeout)
 

@@ -224,7 +224,7 @@ class TerminalSession(SkipsBacklog):
                     self._keep(chunk)
                     self._on_output(self, sid, chunk, self._acker(gen, len(chunk)))
                     continue
-            self._wake.wait(1.0)
+            self._wake.wait(self.limits.pump_wake)
 
     def _window(self) -> int:
         """The flow-control window: about `lag` seconds of what this client drains, within bounds."""
