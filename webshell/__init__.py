@@ -78,7 +78,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["kws.recordings"] = _recordings(cfg)
     namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, socketio.sleep, probe_timeout=cfg.PROBE_TIMEOUT,
                                          probe_poll=cfg.PROBE_POLL, hangup_grace=cfg.HANGUP_GRACE,
-                                         debug_image=cfg.DEBUG_IMAGE, debug_start_timeout=cfg.DEBUG_START_TIMEOUT))
+                                         debug_image=cfg.DEBUG_IMAGE, debug_start_timeout=cfg.DEBUG_START_TIMEOUT,
+                                         debug_poll=cfg.DEBUG_POLL))
     socketlimits.init_app(app, socketio, [namespace.NAMESPACE])   # no other namespace; bounded packets
     app.wsgi_app = internals.NoDelay(app.wsgi_app)   # terminals' small frames leave at once (TCP_NODELAY)
     errors.register_handlers(app)

@@ -69,6 +69,7 @@ class Config:
         self.HANGUP_GRACE = _float("HANGUP_GRACE", 2.0)          # SIGHUP, then SIGKILL after this long
         self.SHUTDOWN_TIMEOUT = _float("SHUTDOWN_TIMEOUT", 10.0)  # hang-ups on SIGTERM wait at most this
         self.PROBE_POLL = _float("PROBE_POLL", 0.01)             # a new shell's probe looks for output this often
+        self.DEBUG_POLL = _float("DEBUG_POLL", 0.2)              # a new debug container's state is read this often
         self.POLL_INTERVAL = _float("POLL_INTERVAL", 0.05)       # other waits (shutdown, upload watch, hang-up batches)
         self.KUBE_RETRY_PAUSE = _float("KUBE_RETRY_PAUSE", 0.2)  # before retrying a call whose connection broke
         # Debug containers for images without a shell (rules need --debug)

@@ -11,7 +11,7 @@ from webshell.kube import transfer
 def test_defaults_are_the_former_literals():
     cfg = Config()
     assert (cfg.STDERR_SETTLE, cfg.POLL_INTERVAL, cfg.PROBE_POLL, cfg.KUBE_RETRY_PAUSE) == (1.0, 0.05, 0.01, 0.2)
-    assert (cfg.PUMP_WAKE, cfg.REPLICA_LISTEN_TIMEOUT) == (1.0, 1.0)
+    assert (cfg.PUMP_WAKE, cfg.REPLICA_LISTEN_TIMEOUT, cfg.DEBUG_POLL) == (1.0, 1.0, 0.2)
 
 
 def test_settings_reach_the_objects_that_wait(app):
@@ -20,6 +20,19 @@ def test_settings_reach_the_objects_that_wait(app):
     assert app.extensions["kws.clusters"].retry_pause == cfg["KUBE_RETRY_PAUSE"]
     assert app.extensions["kws.terminal"].registry.settings.limits.pump_wake == cfg["PUMP_WAKE"]
     assert transfer.Timing.from_config(cfg) == transfer.Timing(cfg["STDERR_SETTLE"], cfg["POLL_INTERVAL"])
+
+
+def test_the_debug_poll_reaches_the_shell_starter(tmp_path):
+    from webshell import create_app
+
+    from .conftest import TestConfig
+    cfg = TestConfig(tmp_path)
+    cfg.DEBUG_POLL = 0.5
+    app = create_app(cfg)      # the real ShellStarter (the `app` fixture swaps in a fake)
+    try:
+        assert app.extensions["kws.terminal"].registry.starter.debug_poll == 0.5
+    finally:
+        app.extensions["kws.terminal"].shutdown()
 
 
 class _Stream:

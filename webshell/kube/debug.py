@@ -29,7 +29,7 @@ def container_spec(name: str, image: str, target: str) -> dict:
 
 
 def add(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, target: str, image: str,
-        start_timeout: float, sleep, headers: dict[str, str] | None = None) -> str:
+        start_timeout: float, wait, headers: dict[str, str] | None = None) -> str:
     """Add a debug container next to `target` and wait until it runs; return its name."""
     core = reg.core(cluster, headers)
     name = f"debugger-{secrets.token_hex(3)}"
@@ -50,7 +50,7 @@ def add(reg: ClusterRegistry, cluster: str, namespace: str, pod: str, target: st
                                   f"{st.state.terminated.reason or ''} {st.state.terminated.message or ''}".strip())
             if st.state.waiting:
                 why = f"{st.state.waiting.reason}: {st.state.waiting.message or ''}".strip(": ")
-        sleep(0.2)
+        wait()
     raise NotRunning(f"the debug container {name} ({image}) did not start within {start_timeout:.0f}s ({why})")
 
 

@@ -63,10 +63,10 @@ class ShellStarter:
 
     def __init__(self, clusters: ClusterRegistry, shells: list[str], sleep: Callable[[float], None], *,
                  probe_timeout: float, probe_poll: float, hangup_grace: float, debug_image: str,
-                 debug_start_timeout: float):
+                 debug_start_timeout: float, debug_poll: float):
         self.clusters, self.shells, self._sleep = clusters, shells, sleep
         self.probe_timeout, self.probe_poll, self.hangup_grace = probe_timeout, probe_poll, hangup_grace
-        self.debug_image, self.debug_start_timeout = debug_image, debug_start_timeout
+        self.debug_image, self.debug_start_timeout, self.debug_poll = debug_image, debug_start_timeout, debug_poll
 
     def start(self, cluster: str, namespace: str, pod: str, container: str | None,
               command: list[str] | None, cols: int, rows: int,
@@ -118,7 +118,7 @@ class ShellStarter:
         """Add a debug container (kube/debug.py) targeting `container`; (its name, the target's, the image)."""
         target = pods.resolve(self.clusters, cluster, namespace, pod, container, headers)
         name = debug.add(self.clusters, cluster, namespace, pod, target.container, self.debug_image,
-                         self.debug_start_timeout, self._sleep, headers)
+                         self.debug_start_timeout, lambda: self._sleep(self.debug_poll), headers)
         return name, target.container, self.debug_image
 
     def hang_up_pid(self, target: dict, pid: int) -> bool:
