@@ -9,6 +9,7 @@ from kubernetes import client
 
 from webshell import names
 from webshell.errors import BadRequest, WebshellError
+from webshell.kube.conn import Conn, Target
 from webshell.kube.execstream import ExecStream
 
 BAD = [".", "..", "Web-1", "-a", "a-", "a b", "a%2Fb", "x" * 64, "a\nb", "", "ä"]
@@ -89,7 +90,7 @@ def test_the_exec_path_quotes_every_segment():
     cfg.host = f"http://127.0.0.1:{lsock.getsockname()[1]}"
     try:
         with pytest.raises(WebshellError):
-            ExecStream.open(client.ApiClient(cfg), "a b?x", "p#1/..", "c", ["true"], tty=False, timeout=5)
+            ExecStream.open(Conn(client.ApiClient(cfg), Target("c1", "a b?x", "p#1/..", "c"), 5), ["true"], tty=False)
     finally:
         t.join(5)
         lsock.close()

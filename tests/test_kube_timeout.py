@@ -21,7 +21,6 @@ from webshell.errors import ClusterUnavailable
 from webshell.kube.conn import Target
 from webshell.kube import process
 from webshell.kube.clusters import ClusterRegistry
-from webshell.kube.execstream import ExecStream
 
 from .helpers import ConsoleServer, Term, login
 
@@ -102,15 +101,10 @@ def test_a_terminal_open_on_a_frozen_api_server_is_told_so_in_time(own_cluster, 
 
 def test_exec_connects_and_hang_ups_end_within_the_timeout(own_cluster):
     reg = ClusterRegistry(str(own_cluster.admin_kubeconfig), TIMEOUT)
-    api = reg.api_client("kws-local")
     conn = reg.conn(Target("kws-local", "demo", "web-1", "web"))
     with frozen(own_cluster):
         t0 = time.monotonic()
-        with pytest.raises(ClusterUnavailable) as err:
-            ExecStream.open(api, "demo", "web-1", "web", ["true"], tty=False, timeout=TIMEOUT)
-        assert time.monotonic() - t0 < TIMEOUT + SLACK and str(_port(own_cluster)) not in err.value.message
-        t0 = time.monotonic()
-        with pytest.raises(ClusterUnavailable) as err:      # what terminals and files call: names the cluster
+        with pytest.raises(ClusterUnavailable) as err:      # every exec (terminals, files, hang-ups): names the cluster
             conn.exec(["true"], tty=False)
         assert time.monotonic() - t0 < TIMEOUT + SLACK
         assert "cluster 'kws-local' is not answering" in err.value.message, err.value.message
@@ -122,8 +116,7 @@ def test_exec_connects_and_hang_ups_end_within_the_timeout(own_cluster):
 def test_a_stream_that_stops_answering_ends_after_its_read_timeout(own_cluster):
     """What hang-ups and listings rely on: once connected, a silent exec stream gives up in time."""
     reg = ClusterRegistry(str(own_cluster.admin_kubeconfig), TIMEOUT)
-    stream = ExecStream.open(reg.api_client("kws-local"), "demo", "web-1", "web", ["sh", "-c", "sleep 30"],
-                             tty=False, timeout=TIMEOUT, stdin=False)
+    stream = reg.conn(Target("kws-local", "demo", "web-1", "web")).exec(["sh", "-c", "sleep 30"], tty=False, stdin=False)
     try:
         stream.settimeout(1.0)
         with frozen(own_cluster, "kwok"):

@@ -25,11 +25,11 @@ def test_only_errors_py_builds_a_json_error_body():
     assert not found, f"JSON error bodies written by hand (use errors.error_json): {found}"
 
 
-def test_how_an_exec_runs_is_given_by_keyword():
-    """ExecStream.open: where and what by position, the five options (tty, timeout, ...) only by name."""
+def test_an_exec_is_opened_on_a_connection_with_its_options_by_keyword():
+    """ExecStream.open(conn, argv, *, tty, stdin, stderr): the connection carries where and how to reach it."""
     import inspect
 
     from webshell.kube.execstream import ExecStream
-    params = inspect.signature(ExecStream.open).parameters.values()
-    by_name = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    assert by_name == ["tty", "timeout", "stdin", "stderr", "headers"]
+    params = list(inspect.signature(ExecStream.open).parameters.values())
+    assert [p.name for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY] == ["conn", "argv"]
+    assert [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY] == ["tty", "stdin", "stderr"]

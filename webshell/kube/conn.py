@@ -5,8 +5,7 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
-from .calls import not_answering
-from .execstream import ExecStream, Unreachable
+from .execstream import ExecStream
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,4 @@ class Conn:
 
     def exec(self, argv: list[str], *, tty: bool, stdin: bool = True, stderr: bool = True) -> ExecStream:
         """Start `argv` in the target container; raises webshell errors when the server refuses."""
-        t = self.target
-        try:
-            return ExecStream.open(self.api, t.namespace, t.pod, t.container, argv, tty=tty, stdin=stdin,
-                                   stderr=stderr, timeout=self.timeout, headers=self.headers)
-        except Unreachable:        # the address is in the log (execstream); the user reads the cluster's name
-            raise not_answering(t.cluster, f"exec into pod '{t.pod}'") from None
+        return ExecStream.open(self, argv, tty=tty, stdin=stdin, stderr=stderr)

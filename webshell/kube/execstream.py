@@ -13,6 +13,7 @@ import os
 import socket
 import ssl
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlparse, urlunparse
 
 import certifi
@@ -20,17 +21,16 @@ import websocket
 from kubernetes import client
 
 from .. import metrics
-from ..errors import ClusterUnavailable
 from . import frames, wire
 from .apierrors import from_status
+from .calls import not_answering
+
+if TYPE_CHECKING:
+    from .conn import Conn
 
 log = logging.getLogger(__name__)
 
 _PEEK = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)
-
-
-class Unreachable(ClusterUnavailable):
-    """The exec connection failed before any answer (refused, timed out, TLS): the caller names the cluster."""
 
 
 class ExecStream:
@@ -51,32 +51,32 @@ class ExecStream:
 
     @classmethod
     @metrics.EXEC_CONNECT.time()
-    def open(cls, api: client.ApiClient, namespace: str, pod: str, container: str, argv: list[str], *,
-             tty: bool, timeout: float, stdin: bool = True, stderr: bool = True,
-             headers: dict[str, str] | None = None) -> "ExecStream":
-        """Start `argv` in the container; raises webshell errors when the server refuses.
+    def open(cls, conn: "Conn", argv: list[str], *, tty: bool, stdin: bool = True,
+             stderr: bool = True) -> "ExecStream":
+        """Start `argv` in `conn`'s container; raises webshell errors when the server refuses.
 
-        Where (namespace, pod, container) and what (argv) are positional; how is by keyword:
-        `tty`, `timeout` (connect), `stdin`/`stderr` (channels wanted), `headers` (impersonation
-        or the user's token). Conn.exec is the one caller in the code.
+        `conn` carries where (the target), the API client, the connect timeout and the extra
+        headers (impersonation or the user's token); `stdin`/`stderr` are the channels wanted.
+        The user reads the cluster's name when it does not answer; its address goes to the log.
         """
-        cfg = api.configuration
+        namespace, pod, container = conn.target.namespace, conn.target.pod, conn.target.container
+        cfg = conn.api.configuration
         query = [("command", a) for a in argv] + [
             ("container", container), ("stdin", _b(stdin)), ("stdout", "true"),
             ("stderr", _b(stderr and not tty)), ("tty", _b(tty))]
         path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/exec"
         url = _ws_url(cfg.host, path, query)
         hdrs = [f"{k}: {v}" for k, v in _auth_headers(cfg).items()]
-        hdrs += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        hdrs += [f"{k}: {v}" for k, v in (conn.headers or {}).items()]
         ws = websocket.WebSocket(sslopt=_sslopt(cfg), skip_utf8_validation=True, enable_multithread=True)
         try:
-            ws.connect(url, header=hdrs, subprotocols=[frames.V5, frames.V4], timeout=timeout)
+            ws.connect(url, header=hdrs, subprotocols=[frames.V5, frames.V4], timeout=conn.timeout)
         except websocket.WebSocketBadStatusException as e:
             raise from_status(e.status_code, e.resp_body, f"exec into pod '{pod}'",
                               f"pod '{pod}' not found in namespace '{namespace}'") from None
         except (OSError, websocket.WebSocketException) as e:
             log.warning("exec into pod %s/%s at %s failed: %s", namespace, pod, cfg.host, e)   # not for users
-            raise Unreachable(f"the cluster is not answering (while trying to exec into pod '{pod}')") from None
+            raise not_answering(conn.target.cluster, f"exec into pod '{pod}'") from None
         ws.settimeout(None)
         return cls(ws)
 
