@@ -58,7 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .kube.shell import ShellStarter
     from .ops import views as ops
     from .pods.views import bp as pods_bp
-    from .terminal import namespace
+    from .terminal import namespace, wiring
 
     limiter.init_app(app)   # storage from RATELIMIT_STORAGE_URI (memory://, or the replicas' redis://)
     app.extensions["kws.login_throttle"] = LoginThrottle(limiter.limiter, cfg.LOGIN_MAX_FAILURES,
@@ -76,7 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
     schema.init_app(app)
     access.init_app(app)
     app.extensions["kws.recordings"] = _recordings(cfg)
-    namespace.init_app(app, ShellStarter(clusters, cfg.SHELLS, socketio.sleep, probe_timeout=cfg.PROBE_TIMEOUT,
+    wiring.init_app(app, ShellStarter(clusters, cfg.SHELLS, socketio.sleep, probe_timeout=cfg.PROBE_TIMEOUT,
                                          probe_poll=cfg.PROBE_POLL, hangup_grace=cfg.HANGUP_GRACE,
                                          debug_image=cfg.DEBUG_IMAGE, debug_start_timeout=cfg.DEBUG_START_TIMEOUT,
                                          debug_poll=cfg.DEBUG_POLL))
