@@ -132,13 +132,20 @@ def test_a_multi_file_drop_shows_its_total(page, server, cluster):
     assert sorted(p.name for p in box.iterdir()) == ["f0.bin", "f1.bin", "f2.bin"]
 
 
-def test_without_the_upload_right_the_actions_are_disabled_and_say_why(chromium, make_server, cluster):
+def _without_upload_right(chromium, make_server, cluster, prefix: str):
+    """A console, a user of it who may exec and download in demo but not upload, logged in in
+    Chromium, and a fresh folder holding one file: (server, folder, context, page)."""
     srv = make_server()
-    name = f"looker{secrets.token_hex(2)}"
+    name = f"{prefix}{secrets.token_hex(2)}"
     add_user(srv, name, ["--namespaces", "demo", "--exec", "--download"])
     box = fresh_box(cluster)
     put(box / "file", b"f")
     context, pg = browser_login(chromium, srv, name)
+    return srv, box, context, pg
+
+
+def test_without_the_upload_right_the_actions_are_disabled_and_say_why(chromium, make_server, cluster):
+    srv, box, context, pg = _without_upload_right(chromium, make_server, cluster, "looker")
     try:
         browse(pg, srv, box)
         pg.wait_for_selector('.files-list li[data-name="file"]')
@@ -158,12 +165,7 @@ def test_without_the_upload_right_the_actions_are_disabled_and_say_why(chromium,
 def test_actions_stay_disabled_when_the_rights_arrive_after_the_listing(chromium, make_server, cluster):
     """A deep link opens the pane before the tree knows the user's rights: the listing waits for them,
     so no action is offered enabled in the meantime (until then, unknown rights looked allowed)."""
-    srv = make_server()
-    name = f"slow{secrets.token_hex(2)}"
-    add_user(srv, name, ["--namespaces", "demo", "--exec", "--download"])
-    box = fresh_box(cluster)
-    put(box / "file", b"f")
-    context, pg = browser_login(chromium, srv, name)
+    srv, box, context, pg = _without_upload_right(chromium, make_server, cluster, "slow")
     held = []
     try:
         pg.route("**/api/clusters/*/rights", lambda route: held.append(route))   # held until the listing is in
