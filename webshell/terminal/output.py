@@ -52,8 +52,11 @@ def _utf8_need(data, start: int, end: int) -> int:
     return max(0, _lead_need(data[p]) - (end - p - 1))
 
 
-def _step(s: State, data, pos: int, end: int) -> tuple[State, int]:
-    """Advance at least one byte from `pos` (data[pos:end] non-empty); ESC/CAN/SUB handled here too."""
+def _step(s: State, data, pos: int, end: int, clear: bool = False) -> tuple[State, int]:
+    """Advance at least one byte from `pos` (data[pos:end] non-empty); ESC/CAN/SUB handled here too.
+
+    `clear`: the caller knows data[pos:end] holds no ESC, CAN or SUB, so no search for one.
+    """
     b = data[pos]
     m = s.mode
     if m == GROUND and s.need:
@@ -65,8 +68,7 @@ def _step(s: State, data, pos: int, end: int) -> tuple[State, int]:
     if b in (_CAN, _SUB):
         return CLEAN, pos + 1
     if m == GROUND:
-        nxt = _ANYWHERE.search(data, pos, end)
-        stop = nxt.start() if nxt else end
+        stop = end if clear else _next_anywhere(data, pos, end)
         return State(GROUND, _utf8_need(data, pos, stop)), stop
     if m == ESCAPE:
         if 0x20 <= b <= 0x2F:
@@ -93,12 +95,16 @@ def _step(s: State, data, pos: int, end: int) -> tuple[State, int]:
             return CLEAN, body + 1
         return State(GROUND, _lead_need(final)), body + 1   # not ASCII: the sequence is void
     if m == OSC:
-        nxt = _ANYWHERE.search(data, pos, end)
-        stop = nxt.start() if nxt else end
+        stop = end if clear else _next_anywhere(data, pos, end)
         bel = data.find(b"\x07", pos, stop)
         return (CLEAN, bel + 1) if bel >= 0 else (s, stop)
-    nxt = _ANYWHERE.search(data, pos, end)         # STRING: only ESC (ST), CAN or SUB end it
-    return s, nxt.start() if nxt else end
+    return s, end if clear else _next_anywhere(data, pos, end)   # STRING: only ESC (ST), CAN or SUB end it
+
+
+def _next_anywhere(data, pos: int, end: int) -> int:
+    """Where the next ESC, CAN or SUB is in data[pos:end]; `end` if there is none."""
+    nxt = _ANYWHERE.search(data, pos, end)
+    return nxt.start() if nxt else end
 
 
 def advance(s: State, data, start: int = 0, end: int | None = None) -> State:
@@ -107,8 +113,8 @@ def advance(s: State, data, start: int = 0, end: int | None = None) -> State:
     last = max(data.rfind(b"\x1b", start, end), data.rfind(b"\x18", start, end), data.rfind(b"\x1a", start, end))
     if last >= 0:
         s, start = (_ESCAPE if data[last] == _ESC else CLEAN), last + 1
-    while start < end:
-        s, start = _step(s, data, start, end)
+    while start < end:               # after the last ESC/CAN/SUB: none to search for
+        s, start = _step(s, data, start, end, clear=True)
     return s
 
 
