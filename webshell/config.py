@@ -61,6 +61,8 @@ class Config:
         self.INTERRUPT_FLOOD_BYTES = _int("INTERRUPT_FLOOD_BYTES", 65536)  # pending output that is a flood
         self.OUTPUT_LAG = _float("OUTPUT_LAG", 1.0)                    # seconds of output queued per client
         self.PUMP_WAKE = _float("PUMP_WAKE", 1.0)      # a terminal's sender looks again at least this often
+        self.OUTPUT_COALESCE = _float("OUTPUT_COALESCE", 0.01)   # s a streaming terminal gathers output (0: never)
+        self.OUTPUT_COALESCE_MIN = _int("OUTPUT_COALESCE_MIN", 4096)   # a batch at least this big makes it gather
         self.EXEC_RECV_BUFFER_MIN = _int("EXEC_RECV_BUFFER_MIN", 64 * 1024)
         self.EXEC_RECV_BUFFER_MAX = _int("EXEC_RECV_BUFFER_MAX", 1024 * 1024)
         self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)

@@ -1,6 +1,7 @@
 """TerminalSession driven by a scripted stream: window and acks, generations, detached reading, close."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -138,3 +139,61 @@ def test_detach_of_another_socket_changes_nothing():
     s.attach("a")
     assert s.detach("b") is False and s.sid == "a"
     assert s.detach("a") is True and s.sid is None and s.detached_at is not None
+
+
+class PausingRuntime(ThreadRuntime):
+    """Records the pump's rests; a rest (sleep > 0) lasts until the test lets it end."""
+
+    def __init__(self):
+        self.sleeps: list[float] = []
+        self._go = threading.Semaphore(0)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if seconds > 0:
+            assert self._go.acquire(timeout=10), "the test never ended the rest"
+
+    def end_rest(self) -> None:
+        self._go.release()
+
+
+def test_streaming_output_gathers_into_fewer_events_and_echoes_go_at_once():
+    limits = Limits(replay_bytes=1 << 20, window=1 << 20, batch=65536, coalesce=0.5, coalesce_min=4096)
+    stream, tr, rt = FakeStream(), FakeTransport(), PausingRuntime()
+    s = TerminalSession("1", TARGET, ["bash"], stream, limits, rt,
+                        lambda sess, sid, data, ack: tr.output(sid, sess.id, data, ack), Ended())
+    s.attach("sid")
+    s.start()
+    stream.out(b"a" * 5000)                           # a streaming program's first piece
+    tr.wait(lambda: len(tr.outputs) == 1)
+    wait_until(lambda: 0.5 in rt.sleeps)               # it went out at once, then the pump rests
+    for _ in range(3):                                 # what arrives meanwhile ...
+        stream.out(b"b" * 5000)
+    rt.end_rest()
+    tr.wait(lambda: len(tr.outputs) == 2)              # ... goes out as one event
+    assert [len(d) for _, _, d in tr.outputs] == [5000, 15000]
+    wait_until(lambda: rt.sleeps.count(0.5) == 2)      # still streaming: it rests again
+    rt.end_rest()
+    stream.out(b"k")                                   # a keystroke's echo: out at once, no rest
+    tr.wait(lambda: len(tr.outputs) == 3)
+    wait_until(lambda: len(rt.sleeps) == 3)
+    assert rt.sleeps == [0.5, 0.5, 0]
+    stream.out(b"c" * 70000)                           # faster than a batch: no rest either
+    tr.wait(lambda: len(tr.data()) == 5000 + 15000 + 1 + 70000)
+    wait_until(lambda: len(rt.sleeps) == 4)
+    assert rt.sleeps[3] == 0
+    s.close("test over")
+
+
+def test_streaming_output_is_not_gathered_when_coalescing_is_off():
+    limits = Limits(replay_bytes=1 << 20, window=1 << 20, batch=65536, coalesce=0, coalesce_min=4096)
+    stream, tr, rt = FakeStream(), FakeTransport(), PausingRuntime()
+    s = TerminalSession("1", TARGET, ["bash"], stream, limits, rt,
+                        lambda sess, sid, data, ack: tr.output(sid, sess.id, data, ack), Ended())
+    s.attach("sid")
+    s.start()
+    stream.out(b"a" * 5000)
+    tr.wait(lambda: len(tr.outputs) == 1)
+    wait_until(lambda: len(rt.sleeps) == 1)
+    assert rt.sleeps == [0]
+    s.close("test over")

@@ -18,7 +18,9 @@ def test_settings_reach_the_objects_that_wait(app):
     cfg = app.config
     assert app.extensions["kws.terminal"].registry.settings.poll_interval == cfg["POLL_INTERVAL"]
     assert app.extensions["kws.clusters"].retry_pause == cfg["KUBE_RETRY_PAUSE"]
-    assert app.extensions["kws.terminal"].registry.settings.limits.pump_wake == cfg["PUMP_WAKE"]
+    limits = app.extensions["kws.terminal"].registry.settings.limits
+    assert limits.pump_wake == cfg["PUMP_WAKE"]
+    assert (limits.coalesce, limits.coalesce_min) == (cfg["OUTPUT_COALESCE"], cfg["OUTPUT_COALESCE_MIN"]) == (0.01, 4096)
     assert transfer.Timing.from_config(cfg) == transfer.Timing(cfg["STDERR_SETTLE"], cfg["POLL_INTERVAL"])
 
 

@@ -19,6 +19,8 @@ class Limits:
     recv_buffer_min: int = 65536  # bounds of the exec connection's socket receive buffer
     recv_buffer_max: int = 1 << 20
     pump_wake: float = 1.0        # the sender waits for a wake-up at most this long before looking again
+    coalesce: float = 0.01        # after a batch of coalesce_min bytes or more that did not fill, rest this long
+    coalesce_min: int = 4096
 
     @classmethod
     def from_config(cls, cfg: dict) -> "Limits":
@@ -30,4 +32,5 @@ class Limits:
 _CONFIG_NAMES = {"skip_quiet": "INTERRUPT_QUIET", "skip_max": "INTERRUPT_MAX_SKIP",
                  "skip_tail": "INTERRUPT_TAIL_BYTES", "flood_bytes": "INTERRUPT_FLOOD_BYTES",
                  "lag": "OUTPUT_LAG", "recv_buffer_min": "EXEC_RECV_BUFFER_MIN",
-                 "recv_buffer_max": "EXEC_RECV_BUFFER_MAX", "pump_wake": "PUMP_WAKE"}
+                 "recv_buffer_max": "EXEC_RECV_BUFFER_MAX", "pump_wake": "PUMP_WAKE",
+                 "coalesce": "OUTPUT_COALESCE", "coalesce_min": "OUTPUT_COALESCE_MIN"}
