@@ -286,6 +286,11 @@ def run(env: BenchEnv, server, cookie: str, raw: dict, before=None) -> dict:
         with Flood("raw", str(env.kubeconfig), secs) as fl, CpuUse(neighbour=fl.proc.pid) as cpu:
             raw["flood"] = summary(_raw_level(env, 1, keys, think))
         raw["cpu_raw_flood"] = cpu.result
+    # The machine's share of it: the console's echo beside a flood that does not pass through
+    # the console (raw exec's), so the console does no work for the flood.
+    with Flood("raw", str(env.kubeconfig), secs) as fl, CpuUse(console=server.proc.pid, neighbour=fl.proc.pid) as cpu:
+        flood["console_beside_raw_flood"] = summary(asyncio.run(_console_level(server, auth, 1, keys, think))[0])
+    flood["cpu_console_beside_raw_flood"] = cpu.result
     flood["raw_idle"], flood["raw_flood"] = raw["flood_idle"], raw["flood"]
     flood["cpu_raw_flood"] = raw.get("cpu_raw_flood")
     flood["ratio_p99_flood_idle"] = round(flood["console_flood"]["p99"] / flood["console_idle"]["p99"], 3)
