@@ -22,6 +22,7 @@ from .client import NS, Console
 from .env import BenchEnv, Where
 from .ptyexec import KubectlShell
 from .rawexec import RawShell
+from .servers import BenchServer
 
 log = logging.getLogger(__name__)
 SETUP = "stty -icanon; exec cat >/dev/null\n"
@@ -271,6 +272,13 @@ def run(env: BenchEnv, server, cookie: str, raw: dict, before=None) -> dict:
         consoles["before_token"] = (bsrv, {"token": Console.token_for(bsrv)})
     levels = _levels(env, consoles, env.sizes.latency_levels, raw)
     stress = _levels(env, consoles, env.sizes.latency_stress, raw)
+    flood = _flood_pair(env, server, cookie, raw, first)
+    return {"levels": levels, "stress": stress, "flood": flood, "raw_measured_here": first}
+
+
+def _flood_pair(env: BenchEnv, server, cookie: str, raw: dict, first: bool) -> dict:
+    """One session's echo idle and beside a `yes` flood: through this console (issue 11's
+    neighbour), through raw exec, and the console's echo beside floods it does no work for."""
     _, _, think = env.sizes.latency_levels[0]
     keys, secs = env.sizes.flood_keys, _flood_seconds(env.sizes.flood_keys, think)
     auth = {"cookie": cookie}
@@ -291,12 +299,25 @@ def run(env: BenchEnv, server, cookie: str, raw: dict, before=None) -> dict:
     with Flood("raw", str(env.kubeconfig), secs) as fl, CpuUse(console=server.proc.pid, neighbour=fl.proc.pid) as cpu:
         flood["console_beside_raw_flood"] = summary(asyncio.run(_console_level(server, auth, 1, keys, think))[0])
     flood["cpu_console_beside_raw_flood"] = cpu.result
+    # The console's own share: the same console flood, but in another console process on
+    # the same machine; what the echo loses beyond this is the flooded process's doing.
+    other = BenchServer(env.kubeconfig, env.instance("flood-elsewhere"),
+                        async_mode=server.env.get("KWS_ASYNC_MODE", "eventlet")).start()
+    try:
+        with Flood("console", other.url, secs, Console.cookie_for(other)) as fl, \
+                CpuUse(console=server.proc.pid, other_console=other.proc.pid) as cpu:
+            flood["console_beside_other_console_flood"] = summary(
+                asyncio.run(_console_level(server, auth, 1, keys, think))[0])
+        flood["cpu_console_beside_other_console_flood"] = cpu.result
+        other.drain()
+    finally:
+        other.stop()
     flood["raw_idle"], flood["raw_flood"] = raw["flood_idle"], raw["flood"]
     flood["cpu_raw_flood"] = raw.get("cpu_raw_flood")
     flood["ratio_p99_flood_idle"] = round(flood["console_flood"]["p99"] / flood["console_idle"]["p99"], 3)
     flood["raw_ratio_p99_flood_idle"] = round(flood["raw_flood"]["p99"] / flood["raw_idle"]["p99"], 3)
     log.info("latency flood: %s", flood)
-    return {"levels": levels, "stress": stress, "flood": flood, "raw_measured_here": first}
+    return flood
 
 
 def run_node(env: BenchEnv, server, cookie: str, node: str) -> dict:

@@ -220,16 +220,18 @@ def summary_md(r: dict, plots: list[str]) -> str:
                      f"{_pcts(fl['raw_flood']) if 'raw_flood' in fl else '-'} | - | - |")
         lines.append(f"| 1, idle (same phase) | {_pcts(fl['console_idle'])}{pad} | "
                      f"{_pcts(fl['raw_idle']) if 'raw_idle' in fl else '-'} | - | - |")
-        if "console_beside_raw_flood" in fl:
-            lines.append(f"| 1 + a raw exec flood (the console idle but for the echo) | "
-                         f"{_pcts(fl['console_beside_raw_flood'])}{pad} | - | - | - |")
-        for key, what in (("cpu_console_flood", "console"), ("cpu_raw_flood", "raw exec"),
-                          ("cpu_console_beside_raw_flood", "raw exec flood beside the console's echo")):
+        for key, what in (("console_beside_raw_flood", "a raw exec flood (no work for this console)"),
+                          ("console_beside_other_console_flood", "a flood in another console process")):
+            if key in fl:
+                lines.append(f"| 1 + {what} | {_pcts(fl[key])}{pad} | - | - | - |")
+        for key, what in (("cpu_console_flood", "console flood"), ("cpu_raw_flood", "raw exec flood"),
+                          ("cpu_console_beside_raw_flood", "raw exec flood beside the console's echo"),
+                          ("cpu_console_beside_other_console_flood", "flood in another console process")):
             cpu = fl.get(key)
             if cpu:
                 procs = ", ".join(f"{k.removesuffix('_pct_of_a_core')} {v} %" for k, v in cpu.items()
                                   if k.endswith("_pct_of_a_core"))
-                lines.append(f"\nCPU during the {what} flood: machine {cpu['machine_busy_pct']} % busy "
+                lines.append(f"\nCPU during the {what}: machine {cpu['machine_busy_pct']} % busy "
                              f"({cpu['cores']} cores); {procs} of one core.")
     cells = r.get("interrupt", {}).get("cells", [])
     if cells:
