@@ -294,3 +294,50 @@ def test_a_slow_client_gets_about_a_second_of_output_queued():
     finally:
         s.close("test")
         yes.stop.set()
+
+
+class CountingRuntime(ThreadRuntime):
+    """Notes when each yield (sleep(0)) happened."""
+
+    def __init__(self):
+        self.yields: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        if seconds == 0:
+            self.yields.append(time.monotonic())
+        super().sleep(seconds)
+
+
+def _yields_while_skipping(slice_s: float) -> int:
+    """Yields to other terminals while a 4 MiB backlog (256 frames) is skipped."""
+    pipe, client, rt = Pipe(backlog=8 << 20), Client(delay=0.05), CountingRuntime()
+    for _ in range(256):
+        pipe.feed(b"y\r\n" * 5461 + b"y\r", block=False)          # 16 KiB frames, a flood's backlog
+    pipe.on_write = lambda d: pipe.feed(b"^C\r\n$ ") if d == b"\x03" else None
+    limits = Limits(replay_bytes=64 * 1024, window=256 * 1024, batch=16 * 1024, skip_quiet=0.1,
+                    skip_max=5, skip_slice=slice_s, coalesce=0)
+    s = TerminalSession("alice", Target("c", "ns", "pod", "box"), ["bash"], pipe, limits, rt,
+                        client, lambda *a: None, size=(80, 24))
+    s.attach("sid-1")
+    s.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(client.data) < 128 * 1024:      # the flood under way: a window's worth in flight
+            assert time.monotonic() < deadline, "the flood did not start"
+            time.sleep(0.01)
+        t0 = time.monotonic()
+        s.write(b"\x03")
+        client.wait_for(b"[output skipped: ")
+        t1 = time.monotonic()
+        assert s.skipped_total > 3 << 20
+        return sum(1 for t in rt.yields if t0 <= t <= t1)
+    finally:
+        s.close("test")
+
+
+def test_a_skip_yields_to_other_terminals_by_time_not_after_every_batch():
+    # Beside busy neighbours a yield costs a turn of them all: one per 16 KiB batch made a
+    # 10 MB backlog outlast the skip's bound. A long slice reads the backlog in one go;
+    # a zero slice yields after every frame (the bound works both ways).
+    assert _yields_while_skipping(60.0) <= 1
+    assert _yields_while_skipping(0.0) >= 200

@@ -37,7 +37,7 @@ class SkipsBacklog:
         alive = first is None or self._skip_take(first, tail)
         poll = max(0.001, min(0.01, lim.skip_quiet / 4))
         quiet_since = None
-        since_yield = 0
+        slice_from = time.monotonic()
         while alive and not self.closed and self._exit_status is None:
             now = time.monotonic()
             until = self._skip_until
@@ -48,11 +48,14 @@ class SkipsBacklog:
                 if frame is None:
                     alive = False
                     break
-                since_yield += self._skip_take(frame, tail)
+                self._skip_take(frame, tail)
                 quiet_since = None
-                if since_yield >= lim.batch:       # other terminals get a turn, as between batches
-                    since_yield = 0
+                # Other terminals get a turn every `skip_slice` seconds. Not after every batch,
+                # as when output is sent: beside busy neighbours one batch per turn of them
+                # all read a backlog too slowly to end before `skip_max`.
+                if now - slice_from >= lim.skip_slice:
                     self.runtime.sleep(0)
+                    slice_from = time.monotonic()
                 continue
             if quiet_since is None:
                 quiet_since = now
