@@ -21,6 +21,7 @@ def test_settings_reach_the_objects_that_wait(app):
     limits = app.extensions["kws.terminal"].registry.settings.limits
     assert limits.pump_wake == cfg["PUMP_WAKE"]
     assert (limits.coalesce, limits.coalesce_min) == (cfg["OUTPUT_COALESCE"], cfg["OUTPUT_COALESCE_MIN"]) == (0.01, 4096)
+    assert limits.skip_slice == cfg["INTERRUPT_SLICE"] == 0.02
     assert transfer.Timing.from_config(cfg) == transfer.Timing(cfg["STDERR_SETTLE"], cfg["POLL_INTERVAL"])
 
 

@@ -13,7 +13,7 @@ class Limits:
     interrupt_chars: bytes = b"\x03\x1c\x1a"
     skip_quiet: float = 0.1       # the flood has stopped when the stream is quiet this long
     skip_max: float = 5.0         # and delivery resumes after this long in any case
-    skip_slice: float = 0.005     # while skipping, other terminals get a turn this often
+    skip_slice: float = 0.02      # while skipping, other terminals get a turn this often
     skip_tail: int = 16384        # at most this much of the skipped output's end is shown
     flood_bytes: int = 65536      # an interrupt skips only when this much output is pending
     lag: float = 1.0              # what may queue for a client: about this many seconds of it
