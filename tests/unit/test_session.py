@@ -157,13 +157,19 @@ class PausingRuntime(ThreadRuntime):
         self._go.release()
 
 
-def test_streaming_output_gathers_into_fewer_events_and_echoes_go_at_once():
-    limits = Limits(replay_bytes=1 << 20, window=1 << 20, batch=65536, coalesce=0.5, coalesce_min=4096)
+def _streaming(coalesce: float):
+    """A running session with a 64 KiB batch that gathers output for `coalesce` s (rests gated)."""
+    limits = Limits(replay_bytes=1 << 20, window=1 << 20, batch=65536, coalesce=coalesce, coalesce_min=4096)
     stream, tr, rt = FakeStream(), FakeTransport(), PausingRuntime()
     s = TerminalSession("1", TARGET, ["bash"], stream, limits, rt,
                         lambda sess, sid, data, ack: tr.output(sid, sess.id, data, ack), Ended())
     s.attach("sid")
     s.start()
+    return s, stream, tr, rt
+
+
+def test_streaming_output_gathers_into_fewer_events_and_echoes_go_at_once():
+    s, stream, tr, rt = _streaming(0.5)
     stream.out(b"a" * 5000)                           # a streaming program's first piece
     tr.wait(lambda: len(tr.outputs) == 1)
     wait_until(lambda: 0.5 in rt.sleeps)               # it went out at once, then the pump rests
@@ -186,12 +192,7 @@ def test_streaming_output_gathers_into_fewer_events_and_echoes_go_at_once():
 
 
 def test_streaming_output_is_not_gathered_when_coalescing_is_off():
-    limits = Limits(replay_bytes=1 << 20, window=1 << 20, batch=65536, coalesce=0, coalesce_min=4096)
-    stream, tr, rt = FakeStream(), FakeTransport(), PausingRuntime()
-    s = TerminalSession("1", TARGET, ["bash"], stream, limits, rt,
-                        lambda sess, sid, data, ack: tr.output(sid, sess.id, data, ack), Ended())
-    s.attach("sid")
-    s.start()
+    s, stream, tr, rt = _streaming(0)
     stream.out(b"a" * 5000)
     tr.wait(lambda: len(tr.outputs) == 1)
     wait_until(lambda: len(rt.sleeps) == 1)
