@@ -23,6 +23,7 @@ class FakeStream:
         self.closed = False
         self.stdin_closed = False
         self.reads = 0
+        self.waiting = False       # a reader waits for the next frame
 
     def push(self, channel: int, payload: bytes) -> None:
         with self._cond:
@@ -51,7 +52,9 @@ class FakeStream:
     def read(self):
         with self._cond:
             while not self._frames and not self._ended and not self.closed:
+                self.waiting = True
                 self._cond.wait(0.05)
+            self.waiting = False
             if self.closed or not self._frames:
                 return None
             self.reads += 1

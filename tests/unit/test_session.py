@@ -198,3 +198,22 @@ def test_streaming_output_is_not_gathered_when_coalescing_is_off():
     wait_until(lambda: len(rt.sleeps) == 1)
     assert rt.sleeps == [0]
     s.close("test over")
+
+
+def test_an_empty_frame_first_in_a_skip_does_not_end_the_session():
+    # The frame the pump was waiting for when the interrupt came starts the skip; an empty
+    # one (a channel byte and nothing else) once counted as "the stream ended".
+    limits = Limits(replay_bytes=1 << 20, window=1 << 20, batch=65536, skip_quiet=0.05, skip_max=2, coalesce=0)
+    s, stream, tr, _ = make(limits)
+    s.attach("sid")
+    s.start()
+    stream.out(b"y\n" * 50000)                         # a flood, not acknowledged: 100 KB pending
+    tr.wait(lambda: len(tr.data()) == 100000)
+    wait_until(lambda: stream.waiting)                 # the pump waits inside read()
+    s.write(b"\x03")
+    stream.out(b"")
+    wait_until(lambda: stream.reads == 2)
+    stream.out(b"^C\r\n$ ")
+    tr.wait(lambda: tr.data().endswith(b"$ "))
+    assert not s.closed
+    s.close("test over")

@@ -34,7 +34,9 @@ class SkipsBacklog:
             at_line_start = self._unsent.endswith(b"\n") if self._unsent else self._at_line_start
         rows = self._size[1] if self._size else 24
         tail = output.Tail(lim.skip_tail, read_state)
-        alive = first is None or self._skip_take(first, tail)
+        alive = True
+        if first is not None:
+            self._skip_take(first, tail)
         poll = max(0.001, min(0.01, lim.skip_quiet / 4))
         quiet_since = None
         slice_from = time.monotonic()
@@ -80,14 +82,12 @@ class SkipsBacklog:
             self._flush()
         return alive and self._exit_status is None
 
-    def _skip_take(self, frame: tuple[int, bytes], tail: output.Tail) -> int:
+    def _skip_take(self, frame: tuple[int, bytes], tail: output.Tail) -> None:
         channel, payload = frame
         if channel in (frames.STDOUT, frames.STDERR):
             tail.add(payload)
-            return len(payload)
-        if channel == frames.ERROR:
+        elif channel == frames.ERROR:
             self._exit_status = frames.exit_status(payload)
-        return 0
 
     def _resynced(self, payload: bytes) -> bytes:
         """Drop output until the stream reaches a clean point (after a skip that found none)."""
