@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import capacity, interrupt, latency, replicas, report, throughput, transfer
+from . import capacity, interrupt, latency, neighbour, replicas, report, throughput, transfer
 from .client import Console
 from .env import BenchEnv, Sizes, local_cluster, machine, sizes_dict
 from .servers import BenchServer
@@ -64,6 +64,8 @@ def run_all(cluster, sizes: Sizes, out: Path, modes: list[str], only: set[str],
                 log.info("[%s] latency", mode)
                 r.setdefault("latency", {})[mode] = latency.run(
                     env, srv, cookie, raw_latency, (prior, Console.cookie_for(prior)) if prior else None)
+                log.info("[%s] latency beside a flooding neighbour", mode)
+                r["latency"][mode]["flood"] = neighbour.run(env, srv, cookie, raw_latency)
                 if real:
                     log.info("[%s] latency on the real node", mode)
                     r.setdefault("latency_real", {})[mode] = latency.run_node(env, srv, cookie, "real")
