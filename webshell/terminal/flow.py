@@ -1,4 +1,5 @@
-"""How fast a client drains a terminal's output, measured from its acknowledgements (pure)."""
+"""How fast a client drains a terminal's output, measured from its acknowledgements, and how
+long a pump lets streaming output gather (pure)."""
 from __future__ import annotations
 
 import math
@@ -48,3 +49,17 @@ def budget(rate: float | None, lag: float, floor: int, ceiling: int) -> int:
     if rate is None:
         return ceiling
     return int(max(floor, min(ceiling, rate * lag)))
+
+
+def gather_rest(got: int, batch: int, coalesce: float, coalesce_min: int) -> float:
+    """How long a pump rests after sending a batch of `got` bytes, letting output gather.
+
+    A stream that produces output slower than the pump reads it (a flood paced by the
+    container, a busy log) would otherwise go out as one small `output` per frame: a few
+    KiB each, every one costing the console, the network and the client the same
+    per-message work. After a batch of `coalesce_min` bytes or more that did not fill, the
+    pump rests `coalesce` seconds, so the next batch carries what arrived meanwhile.
+    Keystroke echoes (smaller) and full batches (a stream faster than the client) go on
+    at once.
+    """
+    return coalesce if coalesce and coalesce_min <= got < batch else 0

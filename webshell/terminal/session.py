@@ -177,8 +177,10 @@ class TerminalSession(SkipsBacklog):
                 if self._exit_status is not None:
                     break
                 # Green threads switch only when they would block, and a flooding exec never
-                # blocks: give every other terminal a turn between batches.
-                self.runtime.sleep(self._pause_after(got))
+                # blocks: give every other terminal a turn between batches, and let output
+                # that streams in slower than it is read gather into fewer events.
+                lim = self.limits
+                self.runtime.sleep(0 if self._unsent else flow.gather_rest(got, lim.batch, lim.coalesce, lim.coalesce_min))
         except Exception:  # noqa: BLE001 - a pump must never die silently
             log.exception("session %s: pump failed", self.id)
             reason = "internal error in the terminal pump"
@@ -189,22 +191,6 @@ class TerminalSession(SkipsBacklog):
             else:
                 self.close(self.close_reason or reason)
             self._count("pumps", -1)
-
-    def _pause_after(self, got: int) -> float:
-        """How long the pump rests after a batch of `got` bytes, letting output gather.
-
-        A stream that produces output slower than the pump reads it (a flood paced by
-        the container, a busy log) would otherwise go out as one small `output` per
-        frame: a few KiB each, every one costing the console, the network and the
-        client the same per-message work. After a batch of `coalesce_min` bytes or more
-        that did not fill, the pump rests `coalesce` seconds, so the next batch carries
-        what arrived meanwhile. Keystroke echoes (smaller) and full batches (a stream
-        faster than the client) go on at once.
-        """
-        lim = self.limits
-        if lim.coalesce and not self._unsent and lim.coalesce_min <= got < lim.batch:
-            return lim.coalesce
-        return 0
 
     def _take(self, frame: tuple[int, bytes]) -> None:
         channel, payload = frame
