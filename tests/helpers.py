@@ -14,8 +14,9 @@ class Term:
     """A python-socketio client of /terminal that collects output per session."""
 
     def __init__(self, server: ConsoleServer, http: requests.Session | None, headers: dict | None = None,
-                 ack_output: bool = True):
+                 ack_output: bool = True, output_delay: float = 0.0):
         self.sio = InOrderClient(reconnection=False)
+        self.output_delay = output_delay    # seconds each output takes to "render" before its ack
         self.out: dict[str, bytearray] = {}
         self.exits: dict[str, dict] = {}
         self.cond = threading.Condition()
@@ -32,6 +33,8 @@ class Term:
         with self.cond:
             self.out.setdefault(msg["session"], bytearray()).extend(msg["data"])
             self.cond.notify_all()
+        if self.output_delay:
+            time.sleep(self.output_delay)
         return True if self.ack_output else None
 
     def _exit(self, msg):
