@@ -13,10 +13,12 @@ from localcluster.console import (ADMIN_PASSWORD, ROOT, ConsoleServer, InOrderCl
 class Term:
     """A python-socketio client of /terminal that collects output per session."""
 
+    output_delay = 0.0      # seconds each output takes to "render" before its ack (subclasses may skip __init__)
+
     def __init__(self, server: ConsoleServer, http: requests.Session | None, headers: dict | None = None,
                  ack_output: bool = True, output_delay: float = 0.0):
         self.sio = InOrderClient(reconnection=False)
-        self.output_delay = output_delay    # seconds each output takes to "render" before its ack
+        self.output_delay = output_delay
         self.out: dict[str, bytearray] = {}
         self.exits: dict[str, dict] = {}
         self.cond = threading.Condition()
