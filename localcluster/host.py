@@ -83,6 +83,20 @@ def release(node_id: str) -> list[str]:
             try:
                 os.rmdir(d)
             except OSError as e:
-                problems.append(f"left {d} in place: {e.strerror}")
+                problems.append(f"left {d} in place: {e.strerror}{_contents(d)}")
         saved.unlink()
     return problems
+
+
+def _contents(d: str, most: int = 10) -> str:
+    """What keeps a directory in place, links with their targets: what the message needs to be acted on."""
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return ""
+    shown = []
+    for n in names[:most]:
+        p = os.path.join(d, n)
+        shown.append(f"{n} -> {os.readlink(p)}" if os.path.islink(p) else n)
+    more = f", and {len(names) - most} more" if len(names) > most else ""
+    return " (" + ", ".join(shown) + more + ")" if shown else ""

@@ -187,13 +187,30 @@ class RealNode:
         self._kill_shims()
         if pids.get("containerd"):
             terminate(pids.pop("containerd"))
+        # A sandbox that containerd was still starting when the kubelet went has a shim the
+        # first pass did not see; with containerd gone no other can start.
+        self._kill_shims()
+        self._remove_shim_sockets()
         problems = self._unmount()
         problems += self._remove_cgroups()
         for link in Path("/var/log/containers").glob("*.log"):
-            if os.readlink(link).startswith(str(self.pod_logs) + "/"):
+            try:
+                ours = os.readlink(link).startswith(str(self.pod_logs) + "/")
+            except OSError:      # not a link: not the kubelet's, not ours
+                ours = False
+            if ours:
                 link.unlink(missing_ok=True)
         problems += host.release(self.id)
         return problems
+
+    def _remove_shim_sockets(self) -> None:
+        """The socket of every sandbox this containerd knew; a shim killed at any moment leaves
+        its own. Named sha256(<containerd socket>/k8s.io/<sandbox id>), so never another node's."""
+        c = self.dir / "containerd"
+        known = [c / "root/io.containerd.grpc.v1.cri/sandboxes", c / "state/io.containerd.runtime.v2.task/k8s.io"]
+        for ident in {p.name for d in known if d.is_dir() for p in d.iterdir()}:
+            name = hashlib.sha256(f"{self.sock}/k8s.io/{ident}".encode()).hexdigest()
+            Path(SHIM_SOCKETS, name).unlink(missing_ok=True)
 
     def _cgroup_dirs(self) -> list[Path]:
         out = []

@@ -1,7 +1,9 @@
 """The real node's start and stop: two clusters side by side, nothing left behind, loud failures."""
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,11 +22,18 @@ def _traces(d: Path) -> dict:
     nid = realnode.node_id(d)
     sock = str(d / "node" / "containerd" / "containerd.sock")
     shims = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, sock)]
+    sandboxes = d / "node" / "containerd" / "root" / "io.containerd.grpc.v1.cri" / "sandboxes"
+    sockets = [s for s in (hashlib.sha256(f"{sock}/k8s.io/{p.name}".encode()).hexdigest()
+                           for p in (sandboxes.iterdir() if sandboxes.is_dir() else ()))
+               if Path(realnode.SHIM_SOCKETS, s).exists()]
     return {
         "mounts": [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
                    if line.split()[4].startswith(f"{d}/")],
         "cgroups": [str(h / nid) for h in Path("/sys/fs/cgroup").iterdir() if (h / nid).exists()],
         "shims": shims,
+        "shim sockets": sockets,
+        "log links": [p.name for p in Path("/var/log/containers").glob("*.log")
+                      if p.is_symlink() and os.readlink(p).startswith(f"{d}/")],
         "registered": (host.REGISTRY / "nodes" / nid).exists(),
     }
 
@@ -52,11 +61,12 @@ def test_a_second_cluster_runs_beside_and_stops_cleanly(cluster, real_target):
         mine = json.loads(cluster.state_file.read_text())["ports"]
         assert not set(json.loads(second.state_file.read_text())["ports"].values()) & set(mine.values())
         t = _traces(d)
-        assert t["cgroups"] and t["shims"] and t["registered"]
+        assert t["cgroups"] and t["shims"] and t["shim sockets"] and t["log links"] and t["registered"]
     finally:
         second.down(quiet=True)
     try:
-        assert _traces(d) == {"mounts": [], "cgroups": [], "shims": [], "registered": False}
+        assert _traces(d) == {"mounts": [], "cgroups": [], "shims": [], "shim sockets": [],
+                              "log links": [], "registered": False}
         r = real_target.kubectl("exec", real_target.pod, "--", "echo", "still-here")
         assert r.returncode == 0 and r.stdout.strip() == b"still-here", r.stderr
         assert {k: Path("/proc/sys", k).read_text() for k in host.SYSCTLS} == before
