@@ -32,7 +32,7 @@ SLACK = 2.0        # start-up of the request, a loaded machine; a retry of the o
 def own_cluster():
     state = Path(tempfile.mkdtemp(prefix="kws-test-frozen-"))
     state.chmod(0o755)
-    lc = LocalCluster(state)
+    lc = LocalCluster(state, real_node=False)      # the demo pods on kwok are all these tests use
     lc.up(log=lambda *a: None)
     try:
         yield lc
