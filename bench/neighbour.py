@@ -81,7 +81,6 @@ def _flood_seconds(keys: int, think_ms: float) -> float:
     return keys * think_ms / 1000 * 1.2 + 10
 
 
-
 def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
     """One session's echo idle and beside a `yes` flood: through this console (issue 11's
     neighbour), through raw exec, and the console's echo beside floods it does no work for.
@@ -92,12 +91,16 @@ def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
     _, _, think = env.sizes.latency_levels[0]
     keys, secs = env.sizes.flood_keys, _flood_seconds(env.sizes.flood_keys, think)
     auth = {"cookie": cookie}
-    flood = {"keys": keys, "think_ms": think,
-             "console_idle": latency.summary(asyncio.run(latency._console_level(server, auth, 1, keys, think))[0])}
+
+    def echo() -> dict:
+        """One session's echo through `server`, as the latency levels measure it."""
+        return latency.summary(asyncio.run(latency._console_level(server, auth, 1, keys, think))[0])
+
+    flood = {"keys": keys, "think_ms": think, "console_idle": echo()}
     # With the CPU use over each flood window: on a machine whose cores are all busy, every
     # process on a keystroke's path adds a scheduling wait, and the console is one more process.
     with Flood("console", server.url, secs, cookie) as fl, CpuUse(console=server.proc.pid, neighbour=fl.proc.pid) as cpu:
-        flood["console_flood"] = latency.summary(asyncio.run(latency._console_level(server, auth, 1, keys, think))[0])
+        flood["console_flood"] = echo()
     flood["cpu_console_flood"] = cpu.result
     if first:
         raw["flood_idle"] = latency.summary(latency._raw_level(env, 1, keys, think))
@@ -107,7 +110,7 @@ def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
     # The machine's share of it: the console's echo beside a flood that does not pass through
     # the console (raw exec's), so the console does no work for the flood.
     with Flood("raw", str(env.kubeconfig), secs) as fl, CpuUse(console=server.proc.pid, neighbour=fl.proc.pid) as cpu:
-        flood["console_beside_raw_flood"] = latency.summary(asyncio.run(latency._console_level(server, auth, 1, keys, think))[0])
+        flood["console_beside_raw_flood"] = echo()
     flood["cpu_console_beside_raw_flood"] = cpu.result
     # The console's own share: the same console flood, but in another console process on
     # the same machine; what the echo loses beyond this is the flooded process's doing.
@@ -116,8 +119,7 @@ def run(env: BenchEnv, server, cookie: str, raw: dict) -> dict:
     try:
         with Flood("console", other.url, secs, Console.cookie_for(other)) as fl, \
                 CpuUse(console=server.proc.pid, other_console=other.proc.pid) as cpu:
-            flood["console_beside_other_console_flood"] = latency.summary(
-                asyncio.run(latency._console_level(server, auth, 1, keys, think))[0])
+            flood["console_beside_other_console_flood"] = echo()
         flood["cpu_console_beside_other_console_flood"] = cpu.result
         other.drain()
     finally:
