@@ -265,6 +265,8 @@ class RealNode:
         for d in self._cgroup_dirs():
             try:
                 d.rmdir()
+            except FileNotFoundError:   # removed meanwhile by a runc the runtime had started (delete)
+                pass
             except OSError as e:
                 problems.append(f"could not remove cgroup {d}: {e.strerror}")
         return problems
