@@ -74,6 +74,7 @@ class RealNode:
         self.sock = self.dir / "containerd" / "containerd.sock"
         self.kubelet_root = self.dir / "kubelet"
         self.pod_logs = self.dir / "pod-logs"
+        self.runc_root = self.dir / "containerd" / "runc"
 
     # -- start ---------------------------------------------------------------
     def start(self, st: dict, spawn, kubelet_bin: Path, tools: Path, images: dict[str, Path],
@@ -149,7 +150,7 @@ class RealNode:
             '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
             '  runtime_type = "io.containerd.runc.v2"',
             '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-            "  SystemdCgroup = false", f'  Root = "{c}/runc"',
+            "  SystemdCgroup = false", f'  Root = "{self.runc_root}"',
         ]
         return "\n".join(lines) + "\n"
 
@@ -187,8 +188,8 @@ class RealNode:
         self._kill_shims()
         if pids.get("containerd"):
             terminate(pids.pop("containerd"))
-        # A sandbox that containerd was still starting when the kubelet went has a shim the
-        # first pass did not see; with containerd gone no other can start.
+        # What containerd was still doing when the kubelet went (a sandbox's new shim, a runc
+        # delete) the first pass may not have seen; with containerd gone nothing new starts.
         self._kill_shims()
         self._remove_shim_sockets()
         problems = self._unmount()
@@ -232,22 +233,21 @@ class RealNode:
             time.sleep(0.1)
 
     def _kill_shims(self) -> None:
-        """The shims outlive containerd by design; ours are those given our socket."""
+        """The shims outlive containerd by design; ours are those given our socket. So do the
+        runc processes they had started (a delete still removing a cgroup): ours use our root.
+        The sockets of killed shims stay; _remove_shim_sockets removes them."""
         for p in Path("/proc").iterdir():
             try:
                 args = (p / "cmdline").read_bytes().split(b"\0") if p.name.isdigit() else []
             except OSError:
                 continue
-            if args and os.path.basename(args[0]) == SHIM.encode() and b"-address" in args[:-1] \
-                    and args[args.index(b"-address") + 1] == str(self.sock).encode():
+            name = os.path.basename(args[0]) if args else b""
+            if (name == b"runc" and _arg(args, b"--root") == str(self.runc_root).encode()) or \
+                    (name == SHIM.encode() and _arg(args, b"-address") == str(self.sock).encode()):
                 _kill(int(p.name))
                 deadline = time.monotonic() + 5
                 while alive(int(p.name)) and time.monotonic() < deadline:
                     time.sleep(0.05)
-                if b"-id" in args[:-1]:   # a killed shim leaves its socket: sha256(address/ns/id)
-                    sid = args[args.index(b"-id") + 1].decode()
-                    name = hashlib.sha256(f"{self.sock}/k8s.io/{sid}".encode()).hexdigest()
-                    Path(SHIM_SOCKETS, name).unlink(missing_ok=True)
 
     def _unmount(self) -> list[str]:
         prefix = str(self.dir) + "/"
@@ -277,6 +277,11 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+def _arg(args: list[bytes], flag: bytes) -> bytes | None:
+    """The value after `flag` in a command line, if it has one."""
+    return args[args.index(flag) + 1] if flag in args[:-1] else None
 
 
 def _kill(pid: int) -> None:
