@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from bench.__main__ import SUITES, run_all
 from bench.env import Sizes
 
@@ -73,3 +75,17 @@ def test_bench_harness_runs_and_reports(cluster, tmp_path):
         assert "## Keystroke echo latency [eventlet, real node]" in summary
     assert {t["name"] for t in r["targets"]} and all(isinstance(t["ok"], bool) for t in r["targets"])
     assert any(t['name'].endswith("<= raw exec's") for t in r['targets'])   # issue 11's neighbour target
+
+
+def test_echo_trace_splits_every_echo_into_its_steps(cluster, tmp_path):
+    """bench/echotrace.py: the traced console serves, both sides stamp every step, the steps
+    add up to the echo (no timing asserted)."""
+    from bench import echotrace
+    with ThreadPoolExecutor(1) as pool:
+        r = pool.submit(echotrace.measure, cluster.admin_kubeconfig, tmp_path, 8, 50.0, True).result()
+    assert r["complete"] >= 4, r          # an Engine.IO ping between two marks may spoil one
+    steps = {(s["from"], s["to"]): s for s in r["steps"]}
+    assert list(steps) == [(a, b) for a, b, _ in echotrace.STEPS]
+    assert all(s["p50"] >= 0 for s in steps.values()) and steps[("S2", "S3")]["p50"] > 0
+    assert sum(s["mean"] for s in steps.values()) == pytest.approx(r["console_total"]["mean"], rel=0.01)
+    assert r["kubectl_total"]["p50"] > 0
