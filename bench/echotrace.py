@@ -98,13 +98,9 @@ def serve() -> None:
 
 
 # -- the client side -------------------------------------------------------------------
-def _pause(think_ms: float, rng: random.Random) -> float:
-    return think_ms / 1000 * rng.uniform(0.5, 1.5)
-
-
 async def _type(srv, keys: int, think_ms: float, marks: list) -> None:
     from .client import NS, Console
-    from .latency import KEYS, SETUP
+    from .latency import KEYS, SETUP, _pause
     con = await Console(srv, cookie=Console.cookie_for(srv)).connect()
     sid = (await con.open())["session"]
     await con.send(sid, SETUP)
@@ -168,21 +164,17 @@ def _ms(values: list[float]) -> dict:
 
 
 def _kubectl(kubeconfig: Path, keys: int, think_ms: float) -> list[float]:
-    from .latency import KEYS, SETUP
+    """The same keys through `kubectl exec -it` under a pty, typed as the latency benchmark types."""
+    import threading
+
+    from .latency import SETUP, _raw_type
     from .ptyexec import KubectlShell
     sh = KubectlShell(kubeconfig, namespace="demo", pod="web-1")
     try:
         sh.write(SETUP)
         time.sleep(1.5)
-        rng, out = random.Random(1), []
-        for i in range(keys):
-            time.sleep(_pause(think_ms, rng))
-            with sh.cond:
-                n0 = sh.n
-            t0 = time.monotonic()
-            sh.write(KEYS[i % len(KEYS)])
-            sh.wait(lambda s: s.n > n0, 30)
-            out.append(time.monotonic() - t0)
+        out: list[float] = []
+        _raw_type(think_ms, sh, keys, 1, out, threading.Lock())
         return out
     finally:
         sh.close()
