@@ -17,7 +17,6 @@ import json
 import os
 import random
 import runpy
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -163,12 +162,6 @@ def _echoes(stamps: list[tuple[str, float]]) -> list[dict]:
             and all(r[a] <= r[b] for a, b in zip(causal, causal[1:]))]
 
 
-def _ms(values: list[float]) -> dict:
-    v = sorted(x * 1000 for x in values)
-    return {"p50": round(v[len(v) // 2], 3), "p90": round(v[int(len(v) * 0.9)], 3),
-            "mean": round(statistics.fmean(v), 3)}
-
-
 def _kubectl(kubeconfig: Path, keys: int, think_ms: float) -> list[float]:
     """The same keys through `kubectl exec -it` under a pty, typed as the latency benchmark types."""
     import threading
@@ -187,6 +180,7 @@ def _kubectl(kubeconfig: Path, keys: int, think_ms: float) -> list[float]:
 
 
 def measure(kubeconfig: Path, work: Path, keys: int, think_ms: float, record: bool) -> dict:
+    from .latency import summary
     from .servers import BenchServer
 
     class TracedServer(BenchServer):
@@ -208,10 +202,10 @@ def measure(kubeconfig: Path, work: Path, keys: int, think_ms: float, record: bo
     server = [(k, float(t)) for k, t in (line.split() for line in trace.read_text().splitlines())]
     echoes = _echoes(client + server)
     result = {"keys": keys, "think_ms": think_ms, "record": record, "complete": len(echoes),
-              "steps": [{"from": a, "to": b, "what": what, **_ms([r[b] - r[a] for r in echoes])}
+              "steps": [{"from": a, "to": b, "what": what, **summary([r[b] - r[a] for r in echoes])}
                         for a, b, what in STEPS],
-              "console_total": _ms([r["C2"] - r["C0"] for r in echoes]),
-              "kubectl_total": _ms(_kubectl(kubeconfig, keys, think_ms))}
+              "console_total": summary([r["C2"] - r["C0"] for r in echoes]),
+              "kubectl_total": summary(_kubectl(kubeconfig, keys, think_ms))}
     return result
 
 
@@ -231,11 +225,11 @@ def main() -> None:
     from .env import local_cluster
     with local_cluster(args.cluster_dir) as lc, tempfile.TemporaryDirectory(prefix="kws-echotrace-") as work:
         r = measure(lc.admin_kubeconfig, Path(work), args.keys, args.think, bool(args.record))
-    print(f"{r['complete']} of {args.keys} echoes with every mark; ms, p50 / p90")
+    print(f"{r['complete']} of {args.keys} echoes with every mark; ms, p50 / p95")
     for s in r["steps"]:
-        print(f"  {s['p50']:7.3f} / {s['p90']:7.3f}  {s['from']:>3}->{s['to']:<3} {s['what']}")
+        print(f"  {s['p50']:7.3f} / {s['p95']:7.3f}  {s['from']:>3}->{s['to']:<3} {s['what']}")
     c, k = r["console_total"], r["kubectl_total"]
-    print(f"  console echo {c['p50']:.3f} / {c['p90']:.3f}; kubectl exec -it {k['p50']:.3f} / {k['p90']:.3f}")
+    print(f"  console echo {c['p50']:.3f} / {c['p95']:.3f}; kubectl exec -it {k['p50']:.3f} / {k['p95']:.3f}")
     if args.out:
         args.out.write_text(json.dumps(r, indent=1))
 
