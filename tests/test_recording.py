@@ -85,6 +85,50 @@ def test_bounded_by_disk_budget_even_when_a_recording_is_live(tmp_path):
     assert isinstance(live, Recording) and live.closed
 
 
+def test_buffered_events_reach_the_file_by_the_interval_the_end_or_a_reader(tmp_path):
+    import threading
+
+    from webshell.terminal.hub import LiveHub
+    from webshell.terminal.recording import FLUSH_BYTES
+    store = _store(tmp_path, max_bytes=1_000_000, flush_seconds=60.0)
+    rec = store.start("b1", 80, 24, {"user": "alice"})
+    path = tmp_path / "b1.cast"
+    assert store.header("b1")["kws"]["user"] == "alice"          # the header is written at once
+    rec.event("o", b"kept-in-memory")
+    assert "kept-in-memory" not in path.read_text()
+    listed = next(r for r in store.list() if r["id"] == "b1")     # a reader sees it all
+    assert "kept-in-memory" in path.read_text() and listed["bytes"] == path.stat().st_size == rec.size
+    rec.event("o", b"x" * FLUSH_BYTES)                            # past 64 KiB: written at once
+    assert path.stat().st_size == rec.size
+    rec.event("o", b"at-the-end")
+    store.finish("b1")
+    assert _cast(path.read_text())[1][-1][2] == "at-the-end"
+
+    # The hub's flusher writes every live recording out each interval, with no reader.
+    quick = RecordingStore(tmp_path / "quick", RecordingLimits(10_000, 100_000, 3600.0, False, flush_seconds=0.05))
+    hub = LiveHub(quick, lambda *a: None, 1024)
+    hub.start(lambda fn: threading.Thread(target=fn, daemon=True).start(), time.sleep)
+    quick.start("b2", 80, 24, {}).event("o", b"flushed-by-the-hub")
+    deadline = time.monotonic() + 10
+    while "flushed-by-the-hub" not in (tmp_path / "quick" / "b2.cast").read_text():
+        assert time.monotonic() < deadline, "the flusher never wrote the buffered event"
+        time.sleep(0.02)
+
+
+def test_the_disk_budget_counts_what_a_live_recording_still_buffers(tmp_path):
+    store = _store(tmp_path, max_bytes=1_000, max_total_bytes=2_000, flush_seconds=60.0)
+    store.start("done", 80, 24, {}).event("o", b"d" * 400)
+    store.finish("done")
+    live = store.start("live", 80, 24, {})
+    live.event("o", b"z" * 800)                  # buffered: the file holds only its header
+    assert (tmp_path / "live.cast").stat().st_size < 300 and live.size > 800
+    store.start("next", 80, 24, {})              # live 800+ + done 400+ + room 1000 > 2000
+    assert not (tmp_path / "done.cast").exists() and (tmp_path / "live.cast").exists()
+    store.finish("live")
+    store.finish("next")
+    assert "z" * 800 in (tmp_path / "live.cast").read_text()
+
+
 # -- integration: a real server, a real shell, a real browser -----------------------------------
 def test_recording_replays_what_was_typed_in_the_browser(server, term, page):
     session = term.open()
@@ -112,6 +156,23 @@ def test_recording_replays_what_was_typed_in_the_browser(server, term, page):
     page.wait_for_selector(".ap-wrapper")
     expect(page.locator("#player")).to_contain_text("replay-42-done", timeout=20000)
     assert not errors, errors
+
+
+def test_a_live_recording_is_listed_and_served_up_to_now(make_server):
+    srv = make_server(recording_flush_seconds=600)   # no write of its own for ten minutes
+    http = login(srv)
+    t = Term(srv, http)
+    try:
+        session = t.open()
+        t.send(session, "echo live-cast-$((6*7))\n")
+        t.wait_for(session, "live-cast-42")
+        cast = http.get(f"{srv.url}/admin/recordings/{session}/cast")
+        assert cast.status_code == 200 and "live-cast-42" in cast.text
+        listed = http.get(f"{srv.url}/api/admin/recordings").json()["recordings"]
+        mine = next(r for r in listed if r["id"] == session)
+        assert mine["live"] and mine["bytes"] >= len(cast.content)
+    finally:
+        t.close()
 
 
 def test_watcher_sees_output_cannot_write_and_admin_terminates(server, admin):

@@ -109,7 +109,8 @@ def _recordings(cfg: Config):
     if not cfg.RECORD:
         return None
     store = RecordingStore(cfg.RECORDINGS_DIR, RecordingLimits(
-        cfg.RECORDING_MAX_BYTES, cfg.RECORDINGS_MAX_BYTES, cfg.RECORDING_RETENTION_DAYS * 86400, cfg.RECORD_INPUT))
+        cfg.RECORDING_MAX_BYTES, cfg.RECORDINGS_MAX_BYTES, cfg.RECORDING_RETENTION_DAYS * 86400, cfg.RECORD_INPUT,
+        cfg.RECORDING_FLUSH_SECONDS))
     store.prune()
     return store
 

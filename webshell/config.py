@@ -114,6 +114,7 @@ class Config:
         self.RECORDING_MAX_BYTES = _int("RECORDING_MAX_BYTES", 50 * 1024 ** 2)         # one session
         self.RECORDINGS_MAX_BYTES = _int("RECORDINGS_MAX_BYTES", 2 * 1024 ** 3)        # all of them
         self.RECORDING_RETENTION_DAYS = _float("RECORDING_RETENTION_DAYS", 30.0)
+        self.RECORDING_FLUSH_SECONDS = _float("RECORDING_FLUSH_SECONDS", 1.0)   # buffered at most this long; 0: none
         # Bounds before authentication (docs/SECURITY.md)
         self.MAX_BODY_BYTES = _int("MAX_BODY_BYTES", 1024 ** 2)              # every route but uploads
         self.MAX_SOCKET_ATTACHMENTS = _int("MAX_SOCKET_ATTACHMENTS", 4)      # per Socket.IO packet

@@ -20,6 +20,7 @@ def recorded(tmp_path, max_bytes=1 << 20, record_input=False):
 
 
 def cast(store, session_id):
+    store.flush(session_id)   # as the admin's download does: what is buffered, too
     lines = store.path(session_id).read_text().splitlines()
     return json.loads(lines[0]), [json.loads(x) for x in lines[1:]]
 

@@ -191,6 +191,7 @@ def cast(session_id: str):
     path = store.path(session_id) if store else None
     if path is None:
         abort(404)
+    store.flush(session_id)   # a live recording: up to now
     resp = send_file(path, mimetype="application/x-asciicast", max_age=0)
     resp.headers["Cache-Control"] = "no-store"
     return resp

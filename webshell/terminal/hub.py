@@ -29,6 +29,24 @@ class LiveHub:
         self._tails: dict[str, ReplayBuffer] = {}
         self._meta: dict[str, dict] = {}
         self._lock = threading.Lock()
+        self._flusher = False
+
+    def start(self, spawn: Callable, sleep: Callable[[float], None]) -> None:
+        """Write buffered recordings out every `flush_seconds` (idempotent)."""
+        interval = self.store.limits.flush_seconds if self.store is not None else 0
+        with self._lock:
+            if self._flusher or interval <= 0:
+                return
+            self._flusher = True
+
+        def loop() -> None:
+            while True:
+                sleep(interval)
+                try:
+                    self.store.flush()
+                except Exception:  # noqa: BLE001 - the flusher must outlive any failure
+                    log.exception("recording flush pass failed")
+        spawn(loop)
 
     def started(self, session: TerminalSession, cols: int, rows: int, username: str) -> None:
         """Begin recording `session` and let admins watch it."""

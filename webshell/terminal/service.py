@@ -53,8 +53,9 @@ class TerminalService:
         self.peers = None   # a replicas.link.ReplicaLink when replicas share Redis (KWS_MESSAGE_QUEUE)
 
     def start(self) -> None:
-        """Start the background work: the reaper and the guard's re-check (idempotent)."""
+        """Start the background work: the reaper, the recordings' flusher and the guard's re-check (idempotent)."""
         self.registry.start_reaper()
+        self.hub.start(self.runtime.spawn, self.runtime.sleep)
         if self.peers is not None:
             self.peers.start()
         self.guard.start(self.runtime.spawn, self.runtime.sleep,
