@@ -4,7 +4,7 @@ One file per session, `<session id>.cast`: a JSON header line, then one JSON eve
 line, `[seconds, "o", text]` for output, `"r"` for resizes and, only when configured,
 `"i"` for input (keystrokes carry typed passwords: off by default).
 
-Events are buffered in memory and written at most every `flush_seconds` (and at once past
+Events are buffered in memory and written out every `flush_seconds` (and at once past
 64 KiB, at the end of the session, and before the file is listed or served), as tlog's
 `latency` does: a write and a flush per output batch were a tenth of a millisecond of every
 keystroke's echo. What a crash of the server loses is the last `flush_seconds` of each live
