@@ -289,6 +289,25 @@ def _sample_rss(server, stop: threading.Event, samples: list[int]) -> None:
         time.sleep(0.1)
 
 
+def _no_prompt_report(srv, t: Term, s: str, before: int, sent_at: float) -> str:
+    """Why no prompt came after a Ctrl-C: output still arriving, what the console skipped, the flood alive."""
+    with t.cond:
+        now, waited = len(t.out[s]), time.monotonic() - sent_at
+    time.sleep(1)
+    with t.cond:
+        later = len(t.out[s])
+    skips = [ln for ln in srv.log().splitlines() if "interrupt skipped" in ln]
+    try:
+        probe = t.open()
+        t.send(probe, "echo floods=$(ps -eo args | grep -c '^[y]es flood-line')\n")
+        alive = t.wait_for(probe, r"floods=(\d+)", timeout=10).group(1).decode()
+    except Exception as e:  # noqa: BLE001 - a report, not a check
+        alive = f"unknown ({e!r})"[:200]
+    return (f"{now - before} bytes arrived in the {waited:.1f} s after the Ctrl-C, "
+            f"{later - now} more in the next second; the console logged {skips or 'no skip'}; "
+            f"flooding processes still running: {alive}")
+
+
 @pytest.mark.parametrize("stalled", [False, True], ids=["reading-client", "stalled-client"])
 def test_memory_bounded_under_yes(make_server, stalled):
     srv = make_server()
@@ -320,9 +339,13 @@ def test_memory_bounded_under_yes(make_server, stalled):
         else:
             assert len(t.out[s]) > 2 * 1024 * 1024   # it really flooded
         # Ctrl-C reaches the foreground job through the flood, and the shell answers again.
+        before, sent_at = len(t.out[s]), time.monotonic()
         t.send(s, "\x03")
         t.send(s, "echo after-$((40+2))\n")
-        t.wait_for(s, "after-42", timeout=30)
+        try:
+            t.wait_for(s, "after-42", timeout=30)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{_no_prompt_report(srv, t, s, before, sent_at)}") from None
     finally:
         release.set()
         t.close()
