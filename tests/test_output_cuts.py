@@ -197,3 +197,16 @@ def test_drain_meter_measures_busy_time_not_idle_time():
     assert m.rate() == pytest.approx(65536 / 0.05, rel=0.01)
     assert flow.budget(None, 1.0, 10, 100) == 100
     assert flow.budget(1e9, 1.0, 10, 100) == 100 and flow.budget(1.0, 1.0, 10, 100) == 10
+
+
+def test_recent_bytes_count_a_flood_across_gaps_and_forget_it_after_the_horizon():
+    r = flow.RecentBytes(horizon=1.0)
+    assert r.value(0.0) == 0
+    t = 0.0
+    for _ in range(50):        # 16 KiB every 20 ms, the stream read empty between pieces
+        r.add(16384, t)
+        t += 0.02
+    assert r.value(t) > 400_000                              # about a second's worth: a flood
+    assert r.value(t + 3.0) < r.value(t) / 15                # three horizons on: faded
+    r.clear()
+    assert r.value(t) == 0

@@ -189,6 +189,53 @@ def test_interrupt_drops_the_backlog_and_delivers_what_follows():
         yes.stop.set()
 
 
+class Relay:
+    """Moves an upstream pipe's frames on in small pieces with gaps, as the API server does.
+
+    The console then keeps up with its own socket: it finds the stream momentarily empty
+    between pieces while megabytes still wait upstream.
+    """
+
+    def __init__(self, upstream: Pipe, downstream: Pipe, piece: int = 12 * 1024, gap: float = 0.001):
+        self.upstream, self.downstream, self.piece, self.gap = upstream, downstream, piece, gap
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        moved = 0
+        while (frame := self.upstream.read()) is not None:
+            if not self.downstream.feed(frame[1], frame[0]):
+                return
+            moved += len(frame[1])
+            if moved >= self.piece:
+                moved = 0
+                time.sleep(self.gap)
+
+
+def test_a_flood_that_arrives_in_pieces_with_gaps_is_still_skipped():
+    """A fast client and a stream read empty between pieces: the flood is judged by what was read lately."""
+    upstream, pipe, client = Pipe(backlog=2 << 20), Pipe(backlog=48 * 1024), Client()
+    yes = Yes(upstream)
+    pipe.on_write = yes.typed
+    Relay(upstream, pipe, piece=48 * 1024, gap=0.02)     # gaps longer than the pump's rest (10 ms)
+    limits = Limits(replay_bytes=64 * 1024, window=256 * 1024, batch=16 * 1024, skip_quiet=0.4, skip_max=10,
+                    recv_buffer_min=4096)
+    s = session(pipe, client, limits)
+    try:
+        time.sleep(1.0)
+        before = len(client.data)
+        s.write(b"\x03")
+        client.wait_for(b"^C\r\n$ ", timeout=10)
+        after = bytes(client.data[before:])
+        m = MARKER.search(after)
+        assert m and int(m.group(1)) > 1 << 20, (len(after), after[:200])   # the upstream backlog was skipped
+        assert after.index(m.group(0)) < after.index(b"^C\r\n$ ")
+        assert len(after) < 256 * 1024, len(after)
+    finally:
+        s.close("test")
+        yes.stop.set()
+        upstream.close()
+
+
 def test_without_a_flood_an_interrupt_skips_nothing():
     pipe, client = Pipe(), Client()
     pipe.on_write = lambda d: pipe.feed(b"^C\r\n$ ") if d == b"\x03" else None

@@ -60,6 +60,7 @@ class Config:
         self.INTERRUPT_SLICE = _float("INTERRUPT_SLICE", 0.02)      # s a skip reads before others get a turn
         self.INTERRUPT_TAIL_BYTES = _int("INTERRUPT_TAIL_BYTES", 16384)  # skipped output's end shown
         self.INTERRUPT_FLOOD_BYTES = _int("INTERRUPT_FLOOD_BYTES", 65536)  # pending output that is a flood
+        self.INTERRUPT_FLOOD_WINDOW = _float("INTERRUPT_FLOOD_WINDOW", 1.0)  # s of reads that count as pending
         self.OUTPUT_LAG = _float("OUTPUT_LAG", 1.0)                    # seconds of output queued per client
         self.PUMP_WAKE = _float("PUMP_WAKE", 1.0)      # a terminal's sender looks again at least this often
         self.OUTPUT_COALESCE = _float("OUTPUT_COALESCE", 0.01)   # s a streaming terminal gathers output (0: never)

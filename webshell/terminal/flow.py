@@ -44,6 +44,33 @@ class DrainMeter:
         return self._bytes / self._secs
 
 
+class RecentBytes:
+    """Bytes read over about the last `horizon` seconds: a sum whose older parts fade out.
+
+    An interrupt asks it whether a flood is under way. Unlike a count of bytes read since
+    the stream was last momentarily empty, it does not forget a flood whose pieces reach
+    the console with gaps between them (a console that keeps up with its socket, while
+    megabytes still wait in the API server).
+    """
+
+    def __init__(self, horizon: float = 1.0):
+        self.horizon = horizon
+        self._n = 0.0
+        self._at = 0.0
+
+    def add(self, n: int, now: float) -> None:
+        self._n = self.value(now) + n
+        self._at = now
+
+    def value(self, now: float) -> float:
+        if not self._n:
+            return 0.0
+        return self._n * math.exp(-max(0.0, now - self._at) / self.horizon)
+
+    def clear(self) -> None:
+        self._n = 0.0
+
+
 def budget(rate: float | None, lag: float, floor: int, ceiling: int) -> int:
     """What may queue for a client draining `rate` bytes/s so that it lags about `lag` s, within bounds."""
     if rate is None:

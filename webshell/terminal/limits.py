@@ -16,6 +16,7 @@ class Limits:
     skip_slice: float = 0.02      # while skipping, other terminals get a turn this often
     skip_tail: int = 16384        # at most this much of the skipped output's end is shown
     flood_bytes: int = 65536      # an interrupt skips only when this much output is pending
+    flood_window: float = 1.0     # ... counting what was read over about this many seconds
     lag: float = 1.0              # what may queue for a client: about this many seconds of it
     recv_buffer_min: int = 65536  # bounds of the exec connection's socket receive buffer
     recv_buffer_max: int = 1 << 20
@@ -33,6 +34,7 @@ class Limits:
 _CONFIG_NAMES = {"skip_quiet": "INTERRUPT_QUIET", "skip_max": "INTERRUPT_MAX_SKIP",
                  "skip_slice": "INTERRUPT_SLICE",
                  "skip_tail": "INTERRUPT_TAIL_BYTES", "flood_bytes": "INTERRUPT_FLOOD_BYTES",
+                 "flood_window": "INTERRUPT_FLOOD_WINDOW",
                  "lag": "OUTPUT_LAG", "recv_buffer_min": "EXEC_RECV_BUFFER_MIN",
                  "recv_buffer_max": "EXEC_RECV_BUFFER_MAX", "pump_wake": "PUMP_WAKE",
                  "coalesce": "OUTPUT_COALESCE", "coalesce_min": "OUTPUT_COALESCE_MIN"}

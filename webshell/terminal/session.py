@@ -49,7 +49,7 @@ class TerminalSession(SkipsBacklog):
         self.flush_on_interrupt = flush_on_interrupt
         self._size = size                         # (cols, rows) as last set
         self._skip_until: float | None = None     # an interrupt asked to skip the backlog until then
-        self._burst = 0                           # bytes read since the stream was last idle
+        self._recent = flow.RecentBytes(limits.flood_window)   # read lately (is a flood under way?)
         self._meter = flow.DrainMeter()
         self._recv_buffer = 0
         self._attached_once = False
@@ -115,7 +115,7 @@ class TerminalSession(SkipsBacklog):
     def _interrupted(self) -> None:
         """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
         with self._lock:
-            pending = len(self._unsent) + self._in_flight + self._burst
+            pending = len(self._unsent) + self._in_flight + self._recent.value(time.monotonic())
             if self._skip_until is None and pending < self.limits.flood_bytes:
                 return
             self._skip_until = time.monotonic() + self.limits.skip_max
@@ -152,8 +152,6 @@ class TerminalSession(SkipsBacklog):
                     if not self._skip_backlog(None):
                         break
                     continue
-                if not self.stream.readable_now():
-                    self._burst = 0
                 frame = self.stream.read()
                 if frame is None:
                     break
@@ -170,6 +168,7 @@ class TerminalSession(SkipsBacklog):
                         break
                     self._take(frame)
                 got = len(self._unsent) - before
+                self._recent.add(got, time.monotonic())
                 if len(self._unsent) > before:      # recorded and shown to watchers once per batch
                     self._tapped("o", bytes(self._unsent[before:]))
                 if self._unsent:
@@ -198,7 +197,6 @@ class TerminalSession(SkipsBacklog):
             if self._resync is not None:
                 payload = self._resynced(payload)
             self._unsent += payload
-            self._burst += len(payload)
         elif channel == frames.ERROR:
             self._exit_status = frames.exit_status(payload)
 

@@ -71,7 +71,7 @@ class SkipsBacklog:
         skipped = dropped + tail.total - len(shown)
         with self._lock:
             self._skip_until = None
-            self._burst = 0
+            self._recent.clear()
         self.skipped_total += skipped
         chunk = (output.skip_marker(skipped, at_line_start) if skipped else b"") + shown
         if chunk:
