@@ -123,6 +123,7 @@ def test_line_start_and_tail_begin_clean(seed):
         else:
             assert model_clean(states, data, off) and off >= len(data) - cap
         tail = output.Tail(cap, CLEAN)
+        tail.SETTLE = rng.randrange(1, 80)      # pieces settled together, as under a flood
         pos = 0
         while pos < len(data):
             step = rng.randrange(1, 40)

@@ -202,29 +202,55 @@ class ReplayBuffer:
 
 
 class Tail:
-    """The last bytes of a skipped stream, with the parser state before each piece."""
+    """The last bytes of a skipped stream, with the parser state before each piece.
+
+    A skip feeds it every frame of a flood (tens of thousands of a few KiB each), so `add`
+    only gathers: the parser state is worked out once per `SETTLE` bytes, on one joined
+    piece, when the state or the suffix is asked for.
+    """
+
+    SETTLE = 65536
 
     def __init__(self, keep: int, state: State):
         self.keep = keep
         self.total = 0
-        self.end_state = state
+        self._end = state
         self._pieces: deque[tuple[State, bytes]] = deque()
         self._size = 0
+        self._raw: list[bytes] = []
+        self._raw_size = 0
 
     def add(self, data: bytes) -> None:
-        self._pieces.append((self.end_state, data))
-        self.end_state = advance(self.end_state, data)
-        self._size += len(data)
+        self._raw.append(data)
+        self._raw_size += len(data)
         self.total += len(data)
+        if self._raw_size >= self.SETTLE:
+            self._settle()
+
+    @property
+    def end_state(self) -> State:
+        self._settle()
+        return self._end
+
+    def _settle(self) -> None:
+        if not self._raw:
+            return
+        data = self._raw[0] if len(self._raw) == 1 else b"".join(self._raw)
+        self._raw.clear()
+        self._raw_size = 0
+        self._pieces.append((self._end, data))
+        self._end = advance(self._end, data)
+        self._size += len(data)
         while len(self._pieces) > 1 and self._size - len(self._pieces[0][1]) >= self.keep:
             self._size -= len(self._pieces.popleft()[1])
 
     def clean_suffix(self, lines: int) -> bytes | None:
         """About the last `lines` lines (at most `keep` bytes) from a clean point; None if there is none."""
+        self._settle()
         if not self._pieces:
             return b""
         buf = b"".join(p for _, p in self._pieces)
         off = clean_line_start(buf, self._pieces[0][0], lines, self.keep)
         if off is None:
-            return b"" if self.end_state.clean else None
+            return b"" if self._end.clean else None
         return buf[off:]
