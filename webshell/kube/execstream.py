@@ -1,8 +1,9 @@
 """One exec websocket to a container: open, read frames, write stdin, resize, close.
 
-websocket-client makes the connection, so that the v5 protocol (which can close stdin)
-is preferred and extra headers (impersonation) are sent; frames are then read and
-written with `wire`, which is several times faster on bulk data than the library.
+websocket-client makes the handshake, so that the v5 protocol (which can close stdin)
+is preferred and extra headers (impersonation) are sent, over a TLS connection of `tls`
+(records read in bulk); frames are then read and written with `wire`, which is several
+times faster on bulk data than the library.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import os
 import socket
 import ssl
 import threading
+import urllib.request
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlparse, urlunparse
 
@@ -21,7 +23,7 @@ import websocket
 from kubernetes import client
 
 from .. import metrics
-from . import frames, wire
+from . import frames, tls, wire
 from .apierrors import from_status
 from .calls import not_answering
 
@@ -69,12 +71,16 @@ class ExecStream:
         hdrs = [f"{k}: {v}" for k, v in _auth_headers(cfg).items()]
         hdrs += [f"{k}: {v}" for k, v in (conn.headers or {}).items()]
         ws = websocket.WebSocket(sslopt=_sslopt(cfg), skip_utf8_validation=True, enable_multithread=True)
+        sock = None
         try:
-            ws.connect(url, header=hdrs, subprotocols=[frames.V5, frames.V4], timeout=conn.timeout)
+            sock = _tls_connection(url, cfg, conn.timeout)
+            ws.connect(url, header=hdrs, subprotocols=[frames.V5, frames.V4], timeout=conn.timeout, socket=sock)
         except websocket.WebSocketBadStatusException as e:
+            _close(sock)
             raise from_status(e.status_code, e.resp_body, f"exec into pod '{pod}'",
                               f"pod '{pod}' not found in namespace '{namespace}'") from None
         except (OSError, websocket.WebSocketException) as e:
+            _close(sock)
             log.warning("exec into pod %s/%s at %s failed: %s", namespace, pod, cfg.host, e)   # not for users
             raise not_answering(conn.target.cluster, f"exec into pod '{pod}'") from None
         ws.settimeout(None)
@@ -133,7 +139,8 @@ class ExecStream:
         sock = self._sock
         if self._closed:
             return False
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending():
             return True
         try:
             self._peek.recv(1, _PEEK)          # data, or b"" at end of stream: read() will not wait
@@ -212,6 +219,24 @@ def _sendall(lock, sock, frame: bytes) -> None:
     """Frames from several writers (input, resize, pongs, close) never interleave."""
     with lock:
         sock.sendall(frame)
+
+
+def _tls_connection(url: str, cfg: client.Configuration, timeout: float) -> tls.TLSConnection | None:
+    """TLS read in bulk (kube/tls.py) for a wss URL; None where websocket-client connects itself
+    (plain ws, or a proxy from the environment, which it tunnels through)."""
+    parts = urlparse(url)
+    if parts.scheme != "wss" or (urllib.request.getproxies().get("https") and
+                                 not urllib.request.proxy_bypass(parts.hostname or "")):
+        return None
+    opts = _sslopt(cfg)
+    return tls.TLSConnection.connect((parts.hostname, parts.port or 443), tls.context_for(opts),
+                                     opts.get("server_hostname") or parts.hostname, timeout,
+                                     websocket.DEFAULT_SOCKET_OPTION)
+
+
+def _close(sock) -> None:
+    if sock is not None:
+        sock.close()
 
 
 def _b(v: bool) -> str:
