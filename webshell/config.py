@@ -65,6 +65,8 @@ class Config:
         self.PUMP_WAKE = _float("PUMP_WAKE", 1.0)      # a terminal's sender looks again at least this often
         self.OUTPUT_COALESCE = _float("OUTPUT_COALESCE", 0.01)   # s a streaming terminal gathers output (0: never)
         self.OUTPUT_COALESCE_MIN = _int("OUTPUT_COALESCE_MIN", 4096)   # a batch at least this big makes it gather
+        self.OUTPUT_ACK_MIN = _int("OUTPUT_ACK_MIN", 2048)        # an output this big asks for an acknowledgement
+        self.OUTPUT_ACK_EVERY = _int("OUTPUT_ACK_EVERY", 16384)   # smaller ones once this much went unasked
         self.EXEC_RECV_BUFFER_MIN = _int("EXEC_RECV_BUFFER_MIN", 64 * 1024)
         self.EXEC_RECV_BUFFER_MAX = _int("EXEC_RECV_BUFFER_MAX", 1024 * 1024)
         self.POD_CHECK_INTERVAL = _float("POD_CHECK_INTERVAL", 5.0)

@@ -156,9 +156,10 @@ class FakeTransport:
     def output(self, sid, session_id, data, ack):
         with self.cond:
             self.outputs.append((sid, session_id, data))
-            self.acks.append(ack)
+            if ack is not None:            # a small output asks for none (docs/PROTOCOL.md)
+                self.acks.append(ack)
             self.cond.notify_all()
-        if self.auto_ack:   # acks arrive later, from the client, never inside the emit
+        if self.auto_ack and ack is not None:   # acks arrive later, from the client, never inside the emit
             threading.Timer(0.001, ack).start()
 
     def send(self, event, payload, sid):

@@ -217,3 +217,35 @@ def test_an_empty_frame_first_in_a_skip_does_not_end_the_session():
     tr.wait(lambda: tr.data().endswith(b"$ "))
     assert not s.closed
     s.close("test over")
+
+
+def test_small_outputs_are_acknowledged_in_bulk():
+    """Echoes ask for no acknowledgement; the next one asked for covers them (docs/PROTOCOL.md)."""
+    s, stream, tr, _ = make(Limits(replay_bytes=64, window=4096, batch=1024, ack_min=512, ack_every=100))
+    s.attach("sid-1")
+    s.start()
+    for i in range(9):                       # nine keystroke echoes, one output each
+        stream.out(b"k")
+        tr.wait(lambda: len(tr.outputs) == i + 1)
+    assert tr.acks == [] and s._in_flight == 9
+    stream.out(b"x" * 91)                     # 100 bytes unacknowledged: this one asks, for all of them
+    tr.wait(lambda: len(tr.acks) == 1)
+    tr.acks[0]()
+    wait_until(lambda: s._in_flight == 0)
+    stream.out(b"y" * 600)                    # big enough to ask on its own
+    tr.wait(lambda: len(tr.acks) == 2)
+    assert len(tr.outputs) == 11
+    tr.acks[1]()
+    wait_until(lambda: s._in_flight == 0)
+    s.close("test over")
+
+
+def test_unacknowledged_small_outputs_never_hold_more_than_a_quarter_window():
+    s, stream, tr, _ = make(Limits(replay_bytes=64, window=64, batch=16, ack_min=512, ack_every=10_000))
+    s.attach("sid-1")
+    s.start()
+    for i in range(8):
+        stream.out(b"e" * 4)
+        tr.wait(lambda: len(tr.outputs) == i + 1)
+    assert len(tr.acks) == 2                 # every 16 bytes (64 / 4), not every 10 000
+    s.close("test over")

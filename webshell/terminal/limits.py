@@ -23,6 +23,8 @@ class Limits:
     pump_wake: float = 1.0        # the sender waits for a wake-up at most this long before looking again
     coalesce: float = 0.01        # after a batch of coalesce_min bytes or more that did not fill, rest this long
     coalesce_min: int = 4096
+    ack_min: int = 2048           # outputs this big ask for an acknowledgement; smaller ones
+    ack_every: int = 16384        # ... only once this much (at most a quarter window) went unacknowledged
 
     @classmethod
     def from_config(cls, cfg: dict) -> "Limits":
@@ -37,4 +39,5 @@ _CONFIG_NAMES = {"skip_quiet": "INTERRUPT_QUIET", "skip_max": "INTERRUPT_MAX_SKI
                  "flood_window": "INTERRUPT_FLOOD_WINDOW",
                  "lag": "OUTPUT_LAG", "recv_buffer_min": "EXEC_RECV_BUFFER_MIN",
                  "recv_buffer_max": "EXEC_RECV_BUFFER_MAX", "pump_wake": "PUMP_WAKE",
-                 "coalesce": "OUTPUT_COALESCE", "coalesce_min": "OUTPUT_COALESCE_MIN"}
+                 "coalesce": "OUTPUT_COALESCE", "coalesce_min": "OUTPUT_COALESCE_MIN",
+                 "ack_min": "OUTPUT_ACK_MIN", "ack_every": "OUTPUT_ACK_EVERY"}

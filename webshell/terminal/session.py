@@ -57,6 +57,7 @@ class TerminalSession(SkipsBacklog):
         self._resync: output.State | None = None  # after a skip with no clean point: the stream's state
         self._unsent = bytearray(initial)      # read from the stream, not yet emitted
         self._in_flight = 0                    # emitted, not yet acknowledged
+        self._unasked = 0                      # emitted without asking for an acknowledgement
         self._detached_bytes = 0               # produced since the last client left
         self._generation = 0                   # bumps on every (re)attach: stale acks are ignored
         self._lock = threading.Lock()
@@ -74,7 +75,7 @@ class TerminalSession(SkipsBacklog):
             self.sid = sid
             self.detached_at = None
             self._generation += 1
-            self._in_flight = 0
+            self._in_flight = self._unasked = 0
             self._detached_bytes = 0
             self._meter = flow.DrainMeter()
             replay = self._replay.snapshot()
@@ -100,7 +101,7 @@ class TerminalSession(SkipsBacklog):
             self.sid = None
             self.detached_at = time.monotonic()
             self._generation += 1
-            self._in_flight = 0
+            self._in_flight = self._unasked = 0
         self._wake.set()
         return True
 
@@ -111,15 +112,6 @@ class TerminalSession(SkipsBacklog):
         if self.flush_on_interrupt and any(c in data for c in self.limits.interrupt_chars):
             self._interrupted()
         return self.stream.write(data)
-
-    def _interrupted(self) -> None:
-        """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
-        with self._lock:
-            pending = len(self._unsent) + self._in_flight + self._recent.value(time.monotonic())
-            if self._skip_until is None and pending < self.limits.flood_bytes:
-                return
-            self._skip_until = time.monotonic() + self.limits.skip_max
-        self._wake.set()
 
     def resize(self, cols: int, rows: int) -> bool:
         if self.closed:
@@ -248,13 +240,23 @@ class TerminalSession(SkipsBacklog):
             self._kept_state = output.advance(self._kept_state, chunk)
             self._at_line_start = chunk.endswith(b"\n")
 
-    def _acker(self, gen: int, n: int) -> Callable[..., None]:
+    def _acker(self, gen: int, n: int) -> Callable[..., None] | None:
+        """The acknowledgement to ask for with an output of `n` bytes; None for a small one.
+
+        One acknowledgement covers its output and the unacknowledged ones before it, so
+        keystroke echoes are acknowledged in bulk (docs/PROTOCOL.md, flow control).
+        """
+        self._unasked += n
+        lim = self.limits
+        if n < lim.ack_min and self._unasked < min(lim.ack_every, lim.window // 4):
+            return None
+        covered, self._unasked = self._unasked, 0
         sent_at = time.monotonic()
 
         def ack(*_args) -> None:
             with self._lock:
                 if gen == self._generation:
-                    self._in_flight = max(0, self._in_flight - n)
+                    self._in_flight = max(0, self._in_flight - covered)
                     self._meter.acked(n, sent_at, time.monotonic())
             self._wake.set()
         return ack

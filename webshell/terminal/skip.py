@@ -23,6 +23,15 @@ COMPLETE_MAX = 4096     # bytes sent on to finish a sequence half-sent when the 
 class SkipsBacklog:
     """The skipping phase of TerminalSession's pump (a part of that class, using its state)."""
 
+    def _interrupted(self) -> None:
+        """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
+        with self._lock:
+            pending = len(self._unsent) + self._in_flight + self._recent.value(time.monotonic())
+            if self._skip_until is None and pending < self.limits.flood_bytes:
+                return
+            self._skip_until = time.monotonic() + self.limits.skip_max
+        self._wake.set()
+
     def _skip_backlog(self, first: tuple[int, bytes] | None) -> bool:
         """Skip until the flood stops or the bound passes; False when the pump should stop."""
         lim = self.limits
