@@ -237,6 +237,70 @@ def test_a_flood_that_arrives_in_pieces_with_gaps_is_still_skipped():
         upstream.close()
 
 
+def test_a_backlog_that_pauses_after_the_interrupt_is_still_skipped():
+    """Upstream stalls (a TCP window reopening late) look like the end of the flood; the skip goes on."""
+    upstream, pipe, client = Pipe(backlog=2 << 20), Pipe(backlog=48 * 1024), Client()
+    yes = Yes(upstream)
+    interrupted = threading.Event()
+
+    def typed(data):
+        interrupted.set()
+        yes.typed(data)
+    pipe.on_write = typed
+
+    def relay():
+        moved, paused = 0, False
+        while (frame := upstream.read()) is not None:
+            pipe.feed(frame[1], frame[0])
+            moved += len(frame[1]) if interrupted.is_set() else 0
+            if moved > 256 * 1024 and not paused:
+                paused = True
+                time.sleep(0.6)                     # six times the quiet that ends a skip
+    threading.Thread(target=relay, daemon=True).start()
+    limits = Limits(replay_bytes=64 * 1024, window=256 * 1024, batch=16 * 1024, skip_quiet=0.1, skip_max=10,
+                    skip_rearm=2.0, recv_buffer_min=4096)
+    s = session(pipe, client, limits)
+    try:
+        time.sleep(1.0)
+        before = len(client.data)
+        s.write(b"\x03")
+        client.wait_for(b"^C\r\n$ ", timeout=10)
+        after = bytes(client.data[before:])
+        assert len(after) < 256 * 1024, len(after)               # not the 1.5 MB after the pause
+        assert s.skipped_total > 1 << 20
+        assert MARKER.search(after)
+    finally:
+        s.close("test")
+        yes.stop.set()
+        upstream.close()
+
+
+def test_new_input_after_a_skip_gets_its_output_whole():
+    pipe, client = Pipe(backlog=4 << 20), Client()
+    limits = Limits(replay_bytes=64 * 1024, window=256 * 1024, batch=16 * 1024, skip_quiet=0.1, skip_max=10,
+                    skip_rearm=5.0, recv_buffer_min=4096)
+    client.gate.clear()                                        # a client behind: the window fills
+    s = session(pipe, client, limits)
+    try:
+        pipe.feed(b"y\r\n" * 200_000)                           # a flood's backlog
+        time.sleep(0.3)
+        s.write(b"\x03")
+        pipe.feed(b"^C\r\n$ ")
+        time.sleep(0.3)
+        client.gate.set()
+        client.wait_for(b"^C\r\n$ ", timeout=10)
+        assert s.skipped_total > 100_000
+        skipped = s.skipped_total
+        s.write(b"seq 1 50000\n")                               # typed after the prompt: wanted
+        listing = b"".join(b"%d\r\n" % i for i in range(1, 50001))
+        pipe.feed(listing + b"$ ")
+        client.wait_for(b"\r\n50000\r\n$ ", timeout=10)
+        assert bytes(client.data).endswith(listing + b"$ ")       # whole, in order, not skipped
+        assert s.skipped_total == skipped
+    finally:
+        s.close("test")
+
+
 def test_without_a_flood_an_interrupt_skips_nothing():
     pipe, client = Pipe(), Client()
     pipe.on_write = lambda d: pipe.feed(b"^C\r\n$ ") if d == b"\x03" else None

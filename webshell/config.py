@@ -57,6 +57,7 @@ class Config:
         self.INTERRUPT_CHARS = bytes(int(c, 0) for c in _list("INTERRUPT_CHARS", "0x03,0x1c,0x1a"))
         self.INTERRUPT_QUIET = _float("INTERRUPT_QUIET", 0.1)          # the flood stopped: this quiet
         self.INTERRUPT_MAX_SKIP = _float("INTERRUPT_MAX_SKIP", 5.0)    # seconds skipped at most
+        self.INTERRUPT_REARM = _float("INTERRUPT_REARM", 2.0)   # s after a quiet end a resumed backlog is skipped
         self.INTERRUPT_SLICE = _float("INTERRUPT_SLICE", 0.02)      # s a skip reads before others get a turn
         self.INTERRUPT_TAIL_BYTES = _int("INTERRUPT_TAIL_BYTES", 16384)  # skipped output's end shown
         self.INTERRUPT_FLOOD_BYTES = _int("INTERRUPT_FLOOD_BYTES", 65536)  # pending output that is a flood

@@ -13,6 +13,7 @@ class Limits:
     interrupt_chars: bytes = b"\x03\x1c\x1a"
     skip_quiet: float = 0.1       # the flood has stopped when the stream is quiet this long
     skip_max: float = 5.0         # and delivery resumes after this long in any case
+    skip_rearm: float = 2.0       # after a quiet end, a backlog that resumes this soon is skipped too
     skip_slice: float = 0.02      # while skipping, other terminals get a turn this often
     skip_tail: int = 16384        # at most this much of the skipped output's end is shown
     flood_bytes: int = 65536      # an interrupt skips only when this much output is pending
@@ -34,7 +35,7 @@ class Limits:
 
 
 _CONFIG_NAMES = {"skip_quiet": "INTERRUPT_QUIET", "skip_max": "INTERRUPT_MAX_SKIP",
-                 "skip_slice": "INTERRUPT_SLICE",
+                 "skip_slice": "INTERRUPT_SLICE", "skip_rearm": "INTERRUPT_REARM",
                  "skip_tail": "INTERRUPT_TAIL_BYTES", "flood_bytes": "INTERRUPT_FLOOD_BYTES",
                  "flood_window": "INTERRUPT_FLOOD_WINDOW",
                  "lag": "OUTPUT_LAG", "recv_buffer_min": "EXEC_RECV_BUFFER_MIN",

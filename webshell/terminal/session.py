@@ -47,14 +47,11 @@ class TerminalSession(SkipsBacklog):
         self._kept_state = output.CLEAN          # parser state at the end of what was kept
         self._at_line_start = True
         self.flush_on_interrupt = flush_on_interrupt
+        self._init_skips(limits)
         self._size = size                         # (cols, rows) as last set
-        self._skip_until: float | None = None     # an interrupt asked to skip the backlog until then
-        self._recent = flow.RecentBytes(limits.flood_window)   # read lately (is a flood under way?)
         self._meter = flow.DrainMeter()
         self._recv_buffer = 0
         self._attached_once = False
-        self.skipped_total = 0                    # bytes discarded by interrupts (for tests and stats)
-        self._resync: output.State | None = None  # after a skip with no clean point: the stream's state
         self._unsent = bytearray(initial)      # read from the stream, not yet emitted
         self._in_flight = 0                    # emitted, not yet acknowledged
         self._unasked = 0                      # emitted without asking for an acknowledgement
@@ -109,6 +106,7 @@ class TerminalSession(SkipsBacklog):
         if self.closed:
             return False
         self._tapped("i", data)
+        self._rearm = None                        # what comes after new input is new output
         if self.flush_on_interrupt and any(c in data for c in self.limits.interrupt_chars):
             self._interrupted()
         return self.stream.write(data)
@@ -161,6 +159,8 @@ class TerminalSession(SkipsBacklog):
                     self._take(frame)
                 got = len(self._unsent) - before
                 self._recent.add(got, time.monotonic())
+                if self._rearm is not None and self._backlog_resumed():
+                    continue                         # the skip drops this batch too
                 if len(self._unsent) > before:      # recorded and shown to watchers once per batch
                     self._tapped("o", bytes(self._unsent[before:]))
                 if self._unsent:

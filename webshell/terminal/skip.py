@@ -14,7 +14,7 @@ import logging
 import time
 
 from ..kube import frames
-from . import output
+from . import flow, output
 
 log = logging.getLogger(__name__)
 COMPLETE_MAX = 4096     # bytes sent on to finish a sequence half-sent when the interrupt came
@@ -22,6 +22,13 @@ COMPLETE_MAX = 4096     # bytes sent on to finish a sequence half-sent when the 
 
 class SkipsBacklog:
     """The skipping phase of TerminalSession's pump (a part of that class, using its state)."""
+
+    def _init_skips(self, limits) -> None:
+        self._skip_until: float | None = None     # an interrupt asked to skip the backlog until then
+        self._rearm: tuple[float, float] | None = None   # (that bound, until when) a paused backlog may resume
+        self._recent = flow.RecentBytes(limits.flood_window)   # read lately (is a flood under way?)
+        self.skipped_total = 0                    # bytes discarded by interrupts (for tests and stats)
+        self._resync: output.State | None = None  # after a skip with no clean point: the stream's state
 
     def _interrupted(self) -> None:
         """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
@@ -48,6 +55,8 @@ class SkipsBacklog:
             self._skip_take(first, tail)
         poll = max(0.001, min(0.01, lim.skip_quiet / 4))
         quiet_since = None
+        quiet_end = False
+        until = self._skip_until or 0.0
         slice_from = time.monotonic()
         while alive and not self.closed and self._exit_status is None:
             now = time.monotonic()
@@ -71,6 +80,7 @@ class SkipsBacklog:
             if quiet_since is None:
                 quiet_since = now
             elif now - quiet_since >= lim.skip_quiet and tail.clean_suffix(rows) is not None:
+                quiet_end = True
                 break
             self.runtime.sleep(poll)
         shown = tail.clean_suffix(rows)
@@ -81,6 +91,8 @@ class SkipsBacklog:
         with self._lock:
             self._skip_until = None
             self._recent.clear()
+            # A pause upstream looks like the end of the flood: until new input, stay ready to skip on.
+            self._rearm = (until, min(until, time.monotonic() + lim.skip_rearm)) if quiet_end and until else None
         self.skipped_total += skipped
         chunk = (output.skip_marker(skipped, at_line_start) if skipped else b"") + shown
         if chunk:
@@ -90,6 +102,21 @@ class SkipsBacklog:
         if self._unsent:
             self._flush()
         return alive and self._exit_status is None
+
+    def _backlog_resumed(self) -> bool:
+        """After a skip that ended on quiet and before new input: did a flood's worth arrive? Skip on."""
+        bound, armed_until = self._rearm
+        now = time.monotonic()
+        if now >= armed_until:
+            self._rearm = None
+            return False
+        if self._recent.value(now) < self.limits.flood_bytes:
+            return False
+        with self._lock:
+            self._rearm = None
+            self._skip_until = bound
+        log.info("session %s: the backlog resumed after a pause; skipping on", self.id)
+        return True
 
     def _skip_take(self, frame: tuple[int, bytes], tail: output.Tail) -> None:
         channel, payload = frame
