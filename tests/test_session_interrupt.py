@@ -190,6 +190,15 @@ def test_interrupt_drops_the_backlog_and_delivers_what_follows():
         yes.stop.set()
 
 
+def ctrl_c_after_a_second(s: TerminalSession, client: Client) -> bytes:
+    """Let the flood run a second, press Ctrl-C, wait for the prompt: what arrived after the Ctrl-C."""
+    time.sleep(1.0)
+    before = len(client.data)
+    s.write(b"\x03")
+    client.wait_for(b"^C\r\n$ ", timeout=10)
+    return bytes(client.data[before:])
+
+
 class Relay:
     """Moves an upstream pipe's frames on in small pieces with gaps, as the API server does.
 
@@ -222,11 +231,7 @@ def test_a_flood_that_arrives_in_pieces_with_gaps_is_still_skipped():
                     recv_buffer_min=4096)
     s = session(pipe, client, limits)
     try:
-        time.sleep(1.0)
-        before = len(client.data)
-        s.write(b"\x03")
-        client.wait_for(b"^C\r\n$ ", timeout=10)
-        after = bytes(client.data[before:])
+        after = ctrl_c_after_a_second(s, client)
         m = MARKER.search(after)
         assert m and int(m.group(1)) > 1 << 20, (len(after), after[:200])   # the upstream backlog was skipped
         assert after.index(m.group(0)) < after.index(b"^C\r\n$ ")
@@ -261,11 +266,7 @@ def test_a_backlog_that_pauses_after_the_interrupt_is_still_skipped():
                     skip_rearm=2.0, recv_buffer_min=4096)
     s = session(pipe, client, limits)
     try:
-        time.sleep(1.0)
-        before = len(client.data)
-        s.write(b"\x03")
-        client.wait_for(b"^C\r\n$ ", timeout=10)
-        after = bytes(client.data[before:])
+        after = ctrl_c_after_a_second(s, client)
         assert len(after) < 256 * 1024, len(after)               # not the 1.5 MB after the pause
         assert s.skipped_total > 1 << 20
         assert MARKER.search(after)
