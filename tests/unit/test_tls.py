@@ -128,6 +128,24 @@ def test_an_untrusted_server_is_refused(ca, tmp_path):
     srv.close()
 
 
+def test_a_server_that_does_not_speak_tls_is_an_error_not_a_wait(ca):
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer():
+        conn, _ = listener.accept()
+        conn.recv(1000)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")   # a length field of 20 527: no record
+        time.sleep(5)
+        conn.close()
+    threading.Thread(target=answer, daemon=True).start()
+    ctx = tls.context_for({"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": str(ca[0].cert_path)})
+    t0 = time.monotonic()
+    with pytest.raises(ssl.SSLError):
+        tls.TLSConnection.connect(("127.0.0.1", listener.getsockname()[1]), ctx, "localhost", 5, [])
+    assert time.monotonic() - t0 < 2
+    listener.close()
+
+
 def test_writers_from_several_threads_keep_records_whole(ca):
     n, size = 8, 200
 

@@ -18,6 +18,7 @@ import threading
 
 READ_SIZE = 256 * 1024      # one socket read asks for this much
 _HEADER = 5                 # a TLS record: type, version (2), length (2), then the body
+_MAX_RECORD = _HEADER + (1 << 14) + 2048   # the longest record TLS allows (RFC 8446 5.2, RFC 5246 6.2.3)
 
 
 def context_for(opts: dict) -> ssl.SSLContext:
@@ -117,6 +118,9 @@ class TLSConnection:
         end = 0
         while len(wire) - end >= _HEADER:
             size = _HEADER + int.from_bytes(wire[end + 3:end + 5], "big")
+            if size > _MAX_RECORD:          # not TLS: let OpenSSL say so rather than wait for it
+                end = len(wire)
+                break
             if len(wire) - end < size:
                 break
             end += size
