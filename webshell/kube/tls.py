@@ -117,7 +117,7 @@ class TLSConnection:
         wire += data
         end = 0
         while len(wire) - end >= _HEADER:
-            size = _HEADER + int.from_bytes(wire[end + 3:end + 5], "big")
+            size = _HEADER + (wire[end + 3] << 8 | wire[end + 4])
             if size > _MAX_RECORD:          # not TLS: let OpenSSL say so rather than wait for it
                 end = len(wire)
                 break
