@@ -74,6 +74,34 @@ def test_reader_joins_fragments_answers_pings_and_stops_at_close(piece):
                                                (wire.CLOSE, b"\x03\xe8")]
 
 
+@pytest.mark.parametrize("piece", [1, 7, 5000, 1 << 20])
+@pytest.mark.parametrize("limit", [0, 1000, 1 << 20])
+def test_messages_in_bulk_are_the_same_messages_in_the_same_order(piece, limit):
+    """What `messages()` takes from its buffer in bulk equals message() after message()."""
+    big = os.urandom(70_000)
+    parts = ([server_frame(wire.BINARY, b"\x01" + os.urandom(k)) for k in (0, 5, 124, 125, 300, 4000)]
+             + [server_frame(wire.PING, b"mid-run"),                           # a control frame stops a run
+                server_frame(wire.TEXT, b"\x03{}"),
+                server_frame(wire.BINARY, big),                                 # 64 KiB or more: a 127 length
+                struct.pack("!BBH", 0x82, 0x80 | 126, 200) + b"abcd" + wire.mask(b"abcd", b"m" * 200),  # masked
+                server_frame(wire.BINARY, b"\x01frag", fin=False), server_frame(wire.CONT, b"ment"),
+                server_frame(wire.BINARY, b"\x02last")])
+    stream = b"".join(parts) + server_frame(wire.CLOSE, b"")
+    one = wire.FrameReader(Peer(stream, piece).recv, print)
+    expected = list(iter(one.message, None))
+    peer = Peer(stream, piece)
+    bulk = wire.FrameReader(peer.recv, peer.send)
+    got, calls = [], 0
+    while (ready := bulk.messages(limit)) is not None:
+        calls += 1
+        assert ready and sum(len(p) for _, p in ready[:-1]) < max(limit, 1)    # the limit, give or take a frame
+        got += ready
+    assert got == expected and len(expected) == 11
+    assert [unmasked(f)[0] for f in peer.sent] == [wire.PONG, wire.CLOSE]
+    if piece == 1 << 20 and limit == 1 << 20:
+        assert calls <= 5                                   # runs of buffered frames came in one call
+
+
 def test_reader_reports_end_of_stream_and_a_cut_frame():
     frame = server_frame(wire.BINARY, b"x" * 100)
     assert wire.FrameReader(Peer(b"", 10).recv, print).message() is None

@@ -60,6 +60,19 @@ class FakeStream:
             self.reads += 1
             return self._frames.popleft()
 
+    def read_ready(self, limit: int):
+        first = self.read()
+        if first is None:
+            return None
+        ready, size = [first], len(first[1])
+        with self._cond:
+            while self._frames and size < limit and not self.closed:
+                frame = self._frames.popleft()
+                self.reads += 1
+                ready.append(frame)
+                size += len(frame[1])
+        return ready
+
     def readable_now(self) -> bool:
         with self._cond:
             return bool(self._frames) or self._ended or self.closed

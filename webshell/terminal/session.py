@@ -142,21 +142,24 @@ class TerminalSession(SkipsBacklog):
                     if not self._skip_backlog(None):
                         break
                     continue
-                frame = self.stream.read()
-                if frame is None:
+                batch = self.limits.batch
+                ready = self.stream.read_ready(batch)
+                if ready is None:
                     break
                 if self._skip_until is not None:
-                    if not self._skip_backlog(frame):
+                    if not self._skip_backlog(ready):
                         break
                     continue
                 before = len(self._unsent)
-                self._take(frame)
-                while (len(self._unsent) < self.limits.batch and not self.closed and self._skip_until is None
-                       and self._exit_status is None and self.stream.readable_now()):
-                    frame = self.stream.read()
-                    if frame is None:
-                        break
+                for frame in ready:
                     self._take(frame)
+                while (len(self._unsent) < batch and not self.closed and self._skip_until is None
+                       and self._exit_status is None and self.stream.readable_now()):
+                    ready = self.stream.read_ready(batch - len(self._unsent))
+                    if ready is None:
+                        break
+                    for frame in ready:
+                        self._take(frame)
                 got = len(self._unsent) - before
                 self._recent.add(got, time.monotonic())
                 if self._rearm is not None and self._backlog_resumed():

@@ -18,6 +18,7 @@ from . import flow, output
 
 log = logging.getLogger(__name__)
 COMPLETE_MAX = 4096     # bytes sent on to finish a sequence half-sent when the interrupt came
+SKIP_READ = 1 << 18     # a skip takes up to this much of what is already buffered per read
 
 
 class SkipsBacklog:
@@ -39,7 +40,7 @@ class SkipsBacklog:
             self._skip_until = time.monotonic() + self.limits.skip_max
         self._wake.set()
 
-    def _skip_backlog(self, first: tuple[int, bytes] | None) -> bool:
+    def _skip_backlog(self, first: list[tuple[int, bytes]] | None) -> bool:
         """Skip until the flood stops or the bound passes; False when the pump should stop."""
         lim = self.limits
         with self._lock:
@@ -51,8 +52,8 @@ class SkipsBacklog:
         rows = self._size[1] if self._size else 24
         tail = output.Tail(lim.skip_tail, read_state)
         alive = True
-        if first is not None:
-            self._skip_take(first, tail)
+        for frame in first or ():
+            self._skip_take(frame, tail)
         poll = max(0.001, min(0.01, lim.skip_quiet / 4))
         quiet_since = None
         quiet_end = False
@@ -64,11 +65,12 @@ class SkipsBacklog:
             if until is None or now >= until:
                 break
             if self.stream.readable_now():
-                frame = self.stream.read()
-                if frame is None:
+                ready = self.stream.read_ready(SKIP_READ)
+                if ready is None:
                     alive = False
                     break
-                self._skip_take(frame, tail)
+                for frame in ready:
+                    self._skip_take(frame, tail)
                 quiet_since = None
                 # Other terminals get a turn every `skip_slice` seconds. Not after every batch,
                 # as when output is sent: beside busy neighbours one batch per turn of them
