@@ -204,6 +204,32 @@ def test_interrupt_drops_the_backlog_and_delivers_what_follows():
         yes.stop.set()
 
 
+def test_the_prompt_after_a_skip_does_not_wait_for_acknowledgements():
+    """A slow link's acknowledgements lag: the marker and the prompt go out beyond a full window."""
+    pipe, client = Pipe(backlog=4 << 20), Client()
+    yes = Yes(pipe)
+    s = session(pipe, client)
+    try:
+        time.sleep(1.0)
+        client.gate.clear()                     # from now on no acknowledgement reaches the console
+        size = -1
+        while size != len(client.data):        # until the window is spent
+            size = len(client.data)
+            time.sleep(0.3)
+        s.write(b"\x03")
+        prompt = client.wait_for(b"^C\r\n$ ", timeout=5)
+        after = bytes(client.data[size:])
+        m = MARKER.search(after)
+        assert m and int(m.group(1)) > 1 << 20 and after.index(m.group(0)) < after.index(b"^C\r\n$ ")
+        assert prompt - size < 32 * 1024, prompt - size          # the marker and a screenful, no more
+        client.gate.set()
+        s.write(b"echo after\n")
+        client.wait_for(b"after-42\r\n" + b"x" * 5000 + b"\r\n$ ")
+    finally:
+        s.close("test")
+        yes.stop.set()
+
+
 def ctrl_c_after_a_second(s: TerminalSession, client: Client) -> bytes:
     """Let the flood run a second, press Ctrl-C, wait for the prompt: what arrived after the Ctrl-C."""
     time.sleep(1.0)

@@ -211,11 +211,12 @@ class TerminalSession(SkipsBacklog):
                     if not self._unsent:
                         return
                     self._wake.clear()
-                elif self._in_flight >= self._window():
+                elif self._in_flight >= self._window() and self._grace <= 0:
                     self._wake.clear()
                 else:
                     chunk = bytes(self._unsent[:self.limits.batch])
                     del self._unsent[:len(chunk)]
+                    self._grace = max(0, self._grace - len(chunk))
                     self._in_flight += len(chunk)
                     self._keep(chunk)
                     self._on_output(self, sid, chunk, self._acker(gen, len(chunk)))

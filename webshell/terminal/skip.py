@@ -30,6 +30,7 @@ class SkipsBacklog:
         self._recent = flow.RecentBytes(limits.flood_window)   # read lately (is a flood under way?)
         self.skipped_total = 0                    # bytes discarded by interrupts (for tests and stats)
         self._resync: output.State | None = None  # after a skip with no clean point: the stream's state
+        self._grace = 0                           # bytes that go out beyond the window: the skip's marker and screen
 
     def _interrupted(self) -> None:
         """Interrupt, quit or suspend typed: while a flood's backlog is pending, skip it."""
@@ -100,6 +101,10 @@ class SkipsBacklog:
         if chunk:
             self._unsent += chunk
             self._tapped("o", chunk)
+        # What follows the skip is small and bounded (the end of a sequence, the marker, a
+        # screenful): it goes out without waiting for acknowledgements of what was already in
+        # flight, so a client on a slow link sees its prompt as soon as it has read that.
+        self._grace = len(self._unsent)
         log.info("session %s: interrupt skipped %s bytes of output", self.id, skipped)
         if self._unsent:
             self._flush()
