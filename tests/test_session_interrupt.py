@@ -11,7 +11,7 @@ from webshell.kube.pods import Target
 from webshell.terminal import output, skip
 from webshell.terminal.session import Limits, TerminalSession
 
-from .unit.fakes import ThreadRuntime
+from .unit.fakes import ThreadRuntime, ready_after
 
 MARKER = re.compile(rb"\[output skipped: (\d+) bytes\]")
 
@@ -52,18 +52,16 @@ class Pipe:
             return frame
 
     def read_ready(self, limit: int):
-        first = self.read()
-        if first is None:
-            return None
-        ready, size = [first], len(first[1])
+        return ready_after(self.read(), self._queued, limit)
+
+    def _queued(self):
         with self.cond:
-            while self.frames and size < limit:
-                frame = self.frames.popleft()
-                self.size -= len(frame[1])
-                ready.append(frame)
-                size += len(frame[1])
+            if not self.frames:
+                return None
+            frame = self.frames.popleft()
+            self.size -= len(frame[1])
             self.cond.notify_all()
-        return ready
+            return frame
 
     def readable_now(self) -> bool:
         return bool(self.frames)

@@ -11,6 +11,17 @@ from webshell.kube import frames
 from webshell.kube.conn import Target
 
 
+def ready_after(first, pop, limit: int):
+    """What `read_ready(limit)` returns: `first`, then frames from `pop()` (None: none queued) up to `limit` bytes."""
+    if first is None:
+        return None
+    ready, size = [first], len(first[1])
+    while size < limit and (frame := pop()) is not None:
+        ready.append(frame)
+        size += len(frame[1])
+    return ready
+
+
 class FakeStream:
     """An exec stream whose frames the test pushes; writes, resizes and closes are recorded."""
 
@@ -61,17 +72,14 @@ class FakeStream:
             return self._frames.popleft()
 
     def read_ready(self, limit: int):
-        first = self.read()
-        if first is None:
-            return None
-        ready, size = [first], len(first[1])
+        return ready_after(self.read(), self._queued, limit)
+
+    def _queued(self):
         with self._cond:
-            while self._frames and size < limit and not self.closed:
-                frame = self._frames.popleft()
-                self.reads += 1
-                ready.append(frame)
-                size += len(frame[1])
-        return ready
+            if not self._frames or self.closed:
+                return None
+            self.reads += 1
+            return self._frames.popleft()
 
     def readable_now(self) -> bool:
         with self._cond:
