@@ -44,12 +44,7 @@ class Pipe:
         with self.cond:
             while not self.frames and not self.closed:
                 self.cond.wait()
-            if not self.frames:
-                return None
-            frame = self.frames.popleft()
-            self.size -= len(frame[1])
-            self.cond.notify_all()
-            return frame
+            return self._queued()          # the condition's lock is an RLock
 
     def read_ready(self, limit: int):
         return ready_after(self.read(), self._queued, limit)
