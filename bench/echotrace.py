@@ -76,7 +76,7 @@ def serve() -> None:
     around(socketio.server.Server, "_handle_event", "E2")
     around(TerminalNamespace, "trigger_event", "S1", when=lambda a: a[1] == "input")
     around(ExecStream, "write", "S2a", "S2")
-    around(ExecStream, "read", after="S3")
+    around(ExecStream, "read_ready", after="S3")   # the pump reads with read_ready()
     around(SocketIOTransport, "output", "S4", "S5")
     around(eventlet.websocket.RFC6455WebSocket, "send", "W1", "W2")
 
