@@ -54,21 +54,32 @@ def test_cancelled_upload_leaves_nothing(server, http, box):
     assert "upload cleaned up" in server.log()
 
 
+def _writer_pids(size: int) -> list[int]:
+    """The container's upload writers of `size` bytes (`head -c SIZE`), as host processes (kwok)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args[0].endswith(b"head") and args[1:3] == [b"-c", str(size).encode()]:
+            pids.append(int(pid))
+    return pids
+
+
 def test_upload_cut_in_the_container_fails_and_leaves_nothing(server, http, box):
     result = {}
 
     def body():
         yield os.urandom(4 * CHUNK)
-        deadline = time.monotonic() + 10
-        while not leftovers(box) and time.monotonic() < deadline:
+        # The script creates its temporary before it starts the writer: wait for the writer
+        # itself (on a loaded machine it came after one look at /proc, and nothing was cut).
+        deadline = time.monotonic() + 30
+        while not (pids := _writer_pids(40 * CHUNK)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        for pid in os.listdir("/proc"):
-            try:
-                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if args[0].endswith(b"head") and args[1:3] == [b"-c", str(40 * CHUNK).encode()]:
-                os.kill(int(pid), 9)
+        result["cut"] = pids
+        for pid in pids:
+            os.kill(pid, 9)
         for _ in range(36):
             yield os.urandom(CHUNK)
 
@@ -82,6 +93,7 @@ def test_upload_cut_in_the_container_fails_and_leaves_nothing(server, http, box)
         result["r"] = http.put(api(server) + "/upload", params={"path": str(box / "cut.bin")}, data=Body())
     except requests.ConnectionError as e:   # the server may answer before the body is sent
         result["error"] = e
+    assert result["cut"], "the container's writer never started"
     if "r" in result:
         assert result["r"].status_code == 502, result["r"].text
     assert _wait_gone(box) == []
