@@ -66,10 +66,7 @@ class FakeStream:
                 self.waiting = True
                 self._cond.wait(0.05)
             self.waiting = False
-            if self.closed or not self._frames:
-                return None
-            self.reads += 1
-            return self._frames.popleft()
+            return self._queued()          # the condition's lock is an RLock
 
     def read_ready(self, limit: int):
         return ready_after(self.read(), self._queued, limit)

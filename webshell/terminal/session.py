@@ -151,15 +151,13 @@ class TerminalSession(SkipsBacklog):
                         break
                     continue
                 before = len(self._unsent)
-                for frame in ready:
-                    self._take(frame)
+                self._take(ready)
                 while (len(self._unsent) < batch and not self.closed and self._skip_until is None
                        and self._exit_status is None and self.stream.readable_now()):
                     ready = self.stream.read_ready(batch - len(self._unsent))
                     if ready is None:
                         break
-                    for frame in ready:
-                        self._take(frame)
+                    self._take(ready)
                 got = len(self._unsent) - before
                 self._recent.add(got, time.monotonic())
                 if self._rearm is not None and self._backlog_resumed():
@@ -186,14 +184,14 @@ class TerminalSession(SkipsBacklog):
                 self.close(self.close_reason or reason)
             self._count("pumps", -1)
 
-    def _take(self, frame: tuple[int, bytes]) -> None:
-        channel, payload = frame
-        if channel in (frames.STDOUT, frames.STDERR):
-            if self._resync is not None:
-                payload = self._resynced(payload)
-            self._unsent += payload
-        elif channel == frames.ERROR:
-            self._exit_status = frames.exit_status(payload)
+    def _take(self, ready: list[tuple[int, bytes]]) -> None:
+        for channel, payload in ready:
+            if channel in (frames.STDOUT, frames.STDERR):
+                if self._resync is not None:
+                    payload = self._resynced(payload)
+                self._unsent += payload
+            elif channel == frames.ERROR:
+                self._exit_status = frames.exit_status(payload)
 
     def _flush(self) -> None:
         """Emit what was read, in batches, never more than the window ahead of the client's acks."""

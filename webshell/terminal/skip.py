@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 
 from ..kube import frames
 from . import flow, output
@@ -53,8 +54,7 @@ class SkipsBacklog:
         rows = self._size[1] if self._size else 24
         tail = output.Tail(lim.skip_tail, read_state)
         alive = True
-        for frame in first or ():
-            self._skip_take(frame, tail)
+        self._skip_take(first or (), tail)
         poll = max(0.001, min(0.01, lim.skip_quiet / 4))
         quiet_since = None
         quiet_end = False
@@ -70,8 +70,7 @@ class SkipsBacklog:
                 if ready is None:
                     alive = False
                     break
-                for frame in ready:
-                    self._skip_take(frame, tail)
+                self._skip_take(ready, tail)
                 quiet_since = None
                 # Other terminals get a turn every `skip_slice` seconds. Not after every batch,
                 # as when output is sent: beside busy neighbours one batch per turn of them
@@ -125,12 +124,12 @@ class SkipsBacklog:
         log.info("session %s: the backlog resumed after a pause; skipping on", self.id)
         return True
 
-    def _skip_take(self, frame: tuple[int, bytes], tail: output.Tail) -> None:
-        channel, payload = frame
-        if channel in (frames.STDOUT, frames.STDERR):
-            tail.add(payload)
-        elif channel == frames.ERROR:
-            self._exit_status = frames.exit_status(payload)
+    def _skip_take(self, ready: Iterable[tuple[int, bytes]], tail: output.Tail) -> None:
+        for channel, payload in ready:
+            if channel in (frames.STDOUT, frames.STDERR):
+                tail.add(payload)
+            elif channel == frames.ERROR:
+                self._exit_status = frames.exit_status(payload)
 
     def _resynced(self, payload: bytes) -> bytes:
         """Drop output until the stream reaches a clean point (after a skip that found none)."""
